@@ -1,0 +1,111 @@
+"""Every error the agent raises on purpose, and the exit code each one maps to.
+
+    AgentError                      1  anything the agent or model got wrong
+    ├── UsageError                  2  the person's input: bad flags, bad config, not a repo
+    │   ├── ConfigError             2
+    │   ├── RepoError               2  outside a git repo, bare repo, no commits, unknown session
+    │   └── NeedsTerminal           2  an approval is due but stdin is no terminal and --yes is off
+    ├── ModelError                  1  the provider failed after retries, or answered nonsense
+    │   ├── ModelAuthError          1  401/403: wrong key or no access
+    │   ├── ModelNotFound           1  404: unknown model or deployment
+    │   └── ContextOverflow         1  context still too long after compaction
+    ├── WorkspaceError              1  the worktree could not be created, changed or committed
+    │   └── PathEscape              1  a path leaves the worktree (.., absolute, symlink, .git/)
+    ├── TestsFailed                 3  a step's tests still fail after its attempts
+    ├── Rejected                    4  the person rejected the plan or quit at a step
+    ├── BudgetExceeded              5  --max-cost / --max-tokens would be passed by the next call
+    └── Interrupted               130  Ctrl-C / SIGTERM
+
+Errors that carry control flow (TestsFailed, Rejected, BudgetExceeded, Interrupted) end a run
+cleanly: work already committed stays committed and the run's result says which one ended it.
+The CLI turns any AgentError into one line on stderr and its exit code; AGENT_DEBUG=1 adds the
+traceback.
+"""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    exit_code = 1
+    status = "error"  # the `status` field of the JSON result
+
+    def __init__(self, message: str = "", *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message + (f" ({self.hint})" if self.hint else "")
+
+
+class UsageError(AgentError):
+    exit_code = 2
+    status = "usage_error"
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class RepoError(UsageError):
+    pass
+
+
+class NeedsTerminal(UsageError):
+    status = "needs_approval"
+
+
+class ModelError(AgentError):
+    pass
+
+
+class ModelAuthError(ModelError):
+    pass
+
+
+class ModelNotFound(ModelError):
+    pass
+
+
+class ContextOverflow(ModelError):
+    pass
+
+
+class WorkspaceError(AgentError):
+    pass
+
+
+class PathEscape(WorkspaceError):
+    pass
+
+
+class TestsFailed(AgentError):
+    __test__ = False  # not a pytest test class
+    exit_code = 3
+    status = "tests_failed"
+
+
+class Rejected(AgentError):
+    exit_code = 4
+    status = "rejected"
+
+
+class BudgetExceeded(AgentError):
+    exit_code = 5
+    status = "budget_exceeded"
+
+
+class Interrupted(AgentError):
+    exit_code = 130
+    status = "interrupted"
+
+
+EXIT_CODES = {
+    0: "all steps done and the tests pass",
+    1: "agent or model error",
+    2: "usage error (flags, config, not a git repository, approval needed without a terminal)",
+    3: "a step's tests still fail after its attempts",
+    4: "rejected: the plan or a step was rejected, or the person quit",
+    5: "a budget (--max-cost / --max-tokens) ran out",
+    130: "interrupted (Ctrl-C)",
+}

@@ -1,0 +1,103 @@
+"""Everything that happens in a session is an Event.
+
+One list of event types feeds the terminal UI, the `--json` stream and the durable session log,
+so what a person sees, what CI parses and what `agent log` replays can never disagree.
+An Event is a type name plus a flat JSON-serialisable dict; sinks are plain callables.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# The event types, with the fields each carries. Keep this list the single source of truth:
+# docs/events.md is generated from it and tests check every emitted type is listed here.
+EVENT_TYPES: dict[str, str] = {
+    "session_started": "session_id, intent, branch, worktree, base_commit, repo",
+    "warning": "message",
+    "instructions_loaded": "files",
+    "plan_proposed": "summary, steps[{title, description, files}], revision",
+    "approval_requested": "kind (plan|step), step (index or null), choices",
+    "approval_answered": "kind, step, decision (approve|feedback|reject|skip|quit), feedback",
+    "step_started": "index, total, title",
+    "attempt_started": "index, attempt, max_attempts, role, tier",
+    "model_call_started": "role, tier, model, effort",
+    "model_progress": "tier, output_tokens, reasoning (summary delta, optional), tool (optional)",
+    "model_call_finished": "role, tier, model, usage{input_tokens, cached_input_tokens, output_tokens, reasoning_tokens}, cost",
+    "model_retry": "reason, attempt, wait_seconds",
+    "tier_switched": "from_tier, to_tier, reason",
+    "context_compacted": "tokens_before, tokens_after, method",
+    "tool_called": "name, arguments (abridged)",
+    "tool_result": "name, ok, summary",
+    "diff_applied": "files, ok, summary",
+    "tests_run": "command, passed, exit_code, duration, counts, report (abridged), timed_out, full (bool)",
+    "step_finished": "index, status (committed|skipped|unchanged|failed|quit), commit, summary",
+    "commit_created": "index, sha, message, files",
+    "session_finished": "the result object (status, exit_code, branch, commits, files_changed, tests, usage, cost)",
+    "error": "message, kind",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "ts": round(self.ts, 3), **self.data}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        d = dict(d)
+        return cls(type=d.pop("type"), ts=d.pop("ts", 0.0), data=d)
+
+
+Sink = Callable[[Event], None]
+
+
+class EventBus:
+    """Fans every event out to the sinks registered; a sink that raises is a bug, not data."""
+
+    def __init__(self, *sinks: Sink):
+        self._sinks: list[Sink] = list(sinks)
+
+    def subscribe(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def emit(self, type: str, **data: Any) -> Event:
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type!r}; add it to agent.events.EVENT_TYPES")
+        event = Event(type, data)
+        for sink in self._sinks:
+            sink(event)
+        return event
+
+
+class Recorder:
+    """A sink that keeps events in memory (tests, the final result)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of_type(self, type: str) -> list[Event]:
+        return [e for e in self.events if e.type == type]
+
+
+def json_lines_sink(stream) -> Sink:
+    """One JSON object per line, flushed at once (CI reads it as it comes)."""
+
+    def sink(event: Event) -> None:
+        stream.write(event.to_json() + "\n")
+        stream.flush()
+
+    return sink
