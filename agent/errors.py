@@ -10,6 +10,8 @@
     │   ├── ModelNotFound           1  404: unknown model or deployment
     │   └── ContextOverflow         1  context still too long after compaction
     ├── WorkspaceError              1  the worktree could not be created, changed or committed
+    ├── ToolError                   1  a tool call the model got wrong: its message goes back to
+    │   │                              the model and never ends a run on its own
     │   └── PathEscape              1  a path leaves the worktree (.., absolute, symlink, .git/)
     ├── TestsFailed                 3  a step's tests still fail after its attempts
     ├── Rejected                    4  the person rejected the plan or quit at a step
@@ -75,7 +77,11 @@ class WorkspaceError(AgentError):
     pass
 
 
-class PathEscape(WorkspaceError):
+class ToolError(AgentError):
+    pass
+
+
+class PathEscape(ToolError):
     pass
 
 
