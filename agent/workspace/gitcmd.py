@@ -1,0 +1,55 @@
+"""Running git: one small helper so every call gets the same clean environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from agent.errors import WorkspaceError
+
+# Variables that would redirect git away from the directory we name (set e.g. inside git hooks).
+_REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+              "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX")
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
+    # Parseable messages, no pager/editor/credential prompts: nothing here is interactive.
+    env.update(LC_ALL="C", LANGUAGE="C", GIT_TERMINAL_PROMPT="0", GIT_EDITOR="true",
+               GIT_PAGER="cat", GIT_MERGE_AUTOEDIT="no")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True,
+            input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -C cwd args...`; on failure (check=True) raise WorkspaceError with git's message."""
+    cmd = ["git", "-c", "core.quotepath=off", "-c", "color.ui=never", *args]
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env or git_env(), input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL,
+                              capture_output=True)
+    except FileNotFoundError:
+        raise WorkspaceError("git is not installed or not on PATH") from None
+    except NotADirectoryError:
+        raise WorkspaceError(f"{cwd}: not a directory") from None
+    if check and proc.returncode != 0:
+        raise WorkspaceError(f"git {args[0]} failed: {message(proc)}")
+    return proc
+
+
+def out(proc: subprocess.CompletedProcess[bytes]) -> str:
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def message(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """git's own error message, squeezed onto one line."""
+    text = (proc.stderr or proc.stdout or b"").decode("utf-8", "replace").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("hint:")]
+    return "; ".join(lines)[:500] or f"exit code {proc.returncode}"
+
+
+def zsplit(data: bytes) -> list[str]:
+    return [p for p in data.decode("utf-8", "surrogateescape").split("\0") if p]
