@@ -1,0 +1,58 @@
+"""`agent demo`: the real loop on a sample repository, with a scripted model on 127.0.0.1.
+
+The sample (fixtures/demo/repo) is an auth module with MD5 password hashing and tests; the script
+(fixtures/demo/session.json) migrates it to argon2 in two steps, the first of which fails a test
+on its first attempt. The agent reaches the replay server through the ordinary openai SDK, so
+the demo runs exactly the production code path, offline and without a key.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from agent.prompts import data_dir
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@contextmanager
+def demo_session(keep: bool = False) -> Iterator[tuple]:
+    from agent.config import load_config
+    from agent.model import build_model
+    from agent.replay import ReplayServer
+    from agent.workspace import Repo
+
+    fixtures = data_dir("fixtures") / "demo"
+    tmp = Path(tempfile.mkdtemp(prefix="agent-demo-"))
+    root = tmp / "demo-auth"
+    shutil.copytree(fixtures / "repo", root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "add", "-A")
+    _git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-qm", "Demo auth module")
+    _git(root, "config", "user.name", "Demo")
+    _git(root, "config", "user.email", "demo@example.com")
+    try:
+        with ReplayServer(fixtures / "session.json") as server:
+            # The demo project is ours and its dependencies (pytest, argon2-cffi) come with agent,
+            # so its tests run with the interpreter agent is installed in.
+            config = load_config(root, {
+                "base_url": server.base_url,
+                "model": "replay",
+                "test_command": f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
+            }, env={"OPENAI_API_KEY": "replay"})
+            print(f"demo repository: {root}\nscripted model: {server.base_url}", file=sys.stderr)
+            yield Repo.find(root), config, build_model
+    finally:
+        if keep:
+            print(f"kept the demo repository at {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,269 @@
+"""The agent loop: plan -> approve -> (step -> tests -> feedback)* -> approve -> commit.
+
+A plain class. It is handed a model, a workspace, a test runner and an approver, and talks to
+the world only through them and the event bus, so each piece can be swapped or tested alone.
+Control flow that ends a run (rejection, failing tests with --yes, budget, Ctrl-C) travels as
+the exceptions in agent.errors; `run` turns every ending into one truthful result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent import prompts
+from agent.approvers import Approver, Plan, PlanStep, StepReview
+from agent.config import Config
+from agent.conversation import Conversation, Model, ToolCall
+from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed
+from agent.events import EventBus
+from agent.toolbox import ToolBox, tests_event, tests_text
+from agent.tools import ALL_TOOLS, READ_TOOLS, STEP_TOOLS
+
+PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
+STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
+
+NUDGES_ALLOWED = 3  # text-only answers in a row before we give up on the model
+
+
+@dataclass
+class RunState:
+    """Everything needed to continue a session; rebuilt from the session log on resume."""
+
+    intent: str
+    plan: Plan | None = None
+    feedback: list[str] = field(default_factory=list)
+    last_tests: dict[str, Any] | None = None
+
+
+class Loop:
+    def __init__(
+        self,
+        model: Model,
+        workspace,
+        tests,
+        approver: Approver,
+        events: EventBus,
+        config: Config,
+        *,
+        conversation: Conversation,
+        repo_map=None,
+    ):
+        self.model = model
+        self.workspace = workspace
+        self.tests = tests
+        self.approver = approver
+        self.events = events
+        self.config = config
+        self.conv = conversation
+        self.repo_map = repo_map
+        self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check)
+
+    # ----------------------------------------------------------------- planning
+
+    def make_plan(self, state: RunState) -> Plan:
+        emit = self.events.emit
+        self.conv.pin("intent", f"The person's request: {state.intent}")
+        self.conv.add_user(prompts.render("plan.md", intent=state.intent, repo_map=self._map(state.intent, ())))
+        revision = 0
+        while True:
+            call = self._until("submit_plan", PLAN_PHASE, role="plan")
+            plan, problem = self._parse_plan(call)
+            if problem:
+                self.conv.add_tool_output(call.call_id, f"Error: {problem} Call submit_plan again.")
+                continue
+            revision += 1
+            emit("plan_proposed", summary=plan.summary, steps=[s.to_dict() for s in plan.steps], revision=revision)
+            decision = self._ask("plan", None, lambda: self.approver.review_plan(plan, revision))
+            if decision.kind == "approve":
+                self.conv.add_tool_output(call.call_id, "The person approved the plan.")
+                state.plan = plan
+                self._pin_plan(state)
+                return plan
+            if decision.kind == "feedback":
+                state.feedback.append(f"On the plan: {decision.feedback}")
+                self.conv.pin("feedback", "\n".join(state.feedback))
+                self.conv.add_tool_output(call.call_id, prompts.render("plan_feedback.md", feedback=decision.feedback))
+                continue
+            self.conv.add_tool_output(call.call_id, "The person rejected the plan.")
+            raise Rejected("the plan was rejected")
+
+    def _parse_plan(self, call: ToolCall) -> tuple[Plan, str | None]:
+        try:
+            args = call.args()
+            raw_steps = args["steps"]
+            steps = [
+                PlanStep(i, str(s["title"]).strip(), str(s.get("description", "")).strip(),
+                         [str(f) for f in s.get("files") or []])
+                for i, s in enumerate(raw_steps, start=1)
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return Plan("", []), f"the plan is malformed ({exc})."
+        if not steps or any(not s.title for s in steps):
+            return Plan("", []), "a plan needs at least one step, each with a title."
+        limit = self.config.max_steps
+        if limit is not None and len(steps) > limit:
+            return Plan("", []), f"the plan has {len(steps)} steps; at most {limit} are allowed (--max-steps)."
+        return Plan(str(args.get("summary", "")).strip(), steps), None
+
+    # -------------------------------------------------------------------- steps
+
+    def run_steps(self, state: RunState) -> None:
+        assert state.plan is not None
+        for step in state.plan.steps:
+            if step.status in ("committed", "skipped", "unchanged"):
+                continue  # done before a resume
+            self.run_step(state, step)
+
+    def run_step(self, state: RunState, step: PlanStep) -> None:
+        emit, total = self.events.emit, len(state.plan.steps)
+        max_attempts = self.config.max_attempts
+        step.status = "running"
+        self._pin_plan(state)
+        emit("step_started", index=step.index, total=total, title=step.title)
+        self.conv.add_user(prompts.render(
+            "step.md", index=str(step.index), total=str(total), title=step.title, description=step.description,
+            files=", ".join(step.files) or "(not specified)", repo_map=self._map(step.title + " " + step.description, step.files),
+        ))
+        attempt, role = 1, "edit"
+        emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
+        try:
+            while True:
+                call = self._until("finish_step", STEP_PHASE, role=role)
+                summary = str(self._args(call).get("summary", "")).strip()
+                result = self.tests.run(None)
+                state.last_tests = tests_event(result)
+                emit("tests_run", **state.last_tests, full=True)
+                if result.passed:
+                    self.conv.add_tool_output(call.call_id, tests_text(result) + "\nThe person is reviewing the step.")
+                    if not self.workspace.has_changes():
+                        self._finish(step, "unchanged", summary)
+                        return
+                    decision = self._review(step, total, result, True, summary, attempt)
+                else:
+                    self.conv.add_tool_output(call.call_id, prompts.render(
+                        "tests_failed.md", attempt=str(attempt), max_attempts=str(max_attempts), report=tests_text(result)))
+                    self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
+                    attempt += 1
+                    if attempt <= max_attempts:
+                        role = "fix"
+                        if attempt == max_attempts:  # the last try goes to a stronger tier when there is one
+                            self.model.escalate(f"step {step.index} still fails after {attempt - 1} attempts")
+                        emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
+                        continue
+                    if not self.approver.interactive:
+                        step.status = "failed"
+                        emit("step_finished", index=step.index, status="failed", commit=None, summary=summary)
+                        raise TestsFailed(
+                            f"step {step.index} ({step.title}): tests still fail after {max_attempts} attempts: {result.summary()}",
+                            hint="the failing changes are left uncommitted in the worktree",
+                        )
+                    decision = self._review(step, total, result, False, summary, attempt - 1)
+                if decision.kind == "approve":
+                    message = f"{step.title}\n\n{summary}\n\nStep {step.index}/{total} of agent session for: {state.intent}"
+                    files = self.workspace.changed_files()
+                    sha = self.workspace.commit(message)
+                    emit("commit_created", index=step.index, sha=sha, message=message.splitlines()[0], files=files)
+                    self._finish(step, "committed", summary, commit=sha)
+                    return
+                if decision.kind == "feedback":
+                    state.feedback.append(f"On step {step.index}: {decision.feedback}")
+                    self.conv.pin("feedback", "\n".join(state.feedback))
+                    self.conv.add_user(prompts.render("step_feedback.md", index=str(step.index), title=step.title,
+                                                      feedback=decision.feedback))
+                    attempt, role = 1, "edit"
+                    emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
+                    continue
+                if decision.kind == "skip":
+                    self.workspace.reset_hard()
+                    self.conv.add_user(f"The person skipped step {step.index}; its changes were reverted.")
+                    self._finish(step, "skipped", summary)
+                    return
+                step.status = "quit"
+                emit("step_finished", index=step.index, status="quit", commit=None, summary=summary)
+                raise Rejected(f"stopped at step {step.index} by the person",
+                               hint="the step's uncommitted changes are left in the worktree")
+        finally:
+            self.conv.pin("failures", None)
+            self.model.end_step()
+            self._pin_plan(state)
+
+    def _review(self, step, total, result, passed, summary, attempts):
+        review = StepReview(step, total, self.workspace.diff(), self.workspace.changed_files(), result, passed,
+                            summary, attempts)
+        return self._ask("step", step.index, lambda: self.approver.review_step(review), review.choices)
+
+    def _finish(self, step: PlanStep, status: str, summary: str, commit: str | None = None) -> None:
+        step.status, step.summary, step.commit = status, summary, commit
+        self.events.emit("step_finished", index=step.index, status=status, commit=commit, summary=summary)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _ask(self, kind: str, step: int | None, ask, choices=("approve", "feedback", "reject")):
+        self.events.emit("approval_requested", kind=kind, step=step, choices=list(choices))
+        decision = ask()
+        self.events.emit("approval_answered", kind=kind, step=step, decision=decision.kind, feedback=decision.feedback)
+        return decision
+
+    def _until(self, finish: str, allowed: frozenset[str], role: str) -> ToolCall:
+        """Let the model work with the tools `allowed` in this phase until it calls `finish`.
+
+        Returns that call, still unanswered: the caller decides what the model is told. All tools
+        are always offered (a stable prefix keeps the provider's prompt cache warm); calls out of
+        phase are answered with an error the model can act on."""
+        nudges = 0
+        for _ in range(self.config.max_turns):
+            turn = self.model.respond(self.conv, ALL_TOOLS, role)
+            self.conv.add_turn(turn)
+            if not turn.tool_calls:
+                nudges += 1
+                if nudges > NUDGES_ALLOWED:
+                    raise ModelError(f"the model stopped calling tools without calling {finish}")
+                self.conv.add_user(prompts.render("nudge.md", finish_tool=finish))
+                continue
+            nudges = 0
+            done: ToolCall | None = None
+            for call in turn.tool_calls:
+                if call.name == finish and done is None:
+                    done = call
+                elif call.name == finish:
+                    self.conv.add_tool_output(call.call_id, f"Error: {finish} was already called in this turn.")
+                elif call.name not in allowed:
+                    phase = "planning" if finish == "submit_plan" else "a step"
+                    self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
+                                                            f"call {finish} when this phase is done.")
+                else:
+                    self.conv.add_tool_output(call.call_id, self.toolbox.call(call))
+            if done is not None:
+                return done
+        raise ModelError(f"the model used {self.config.max_turns} turns without calling {finish} (max_turns)")
+
+    @staticmethod
+    def _args(call: ToolCall) -> dict[str, Any]:
+        try:
+            return call.args()
+        except ValueError:
+            return {}
+
+    def _map(self, focus: str, files) -> str:
+        if self.repo_map is None:
+            return ""
+        try:
+            text = self.repo_map.render(focus_text=focus, focus_files=list(files), budget_tokens=2048).text
+        except Exception as exc:  # the map is a help, never a reason to fail a run
+            self.events.emit("warning", message=f"repository map unavailable: {exc}")
+            return ""
+        return f"Repository map (most relevant first):\n{text}" if text else ""
+
+    def _pin_plan(self, state: RunState) -> None:
+        if state.plan is not None:
+            self.conv.pin("plan", state.plan.render_text())
+
+
+def finish_reason(exc: BaseException) -> AgentError:
+    """Map whatever ended a run to the AgentError that describes it."""
+    if isinstance(exc, AgentError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted")
+    return AgentError(f"internal error: {type(exc).__name__}: {exc}")

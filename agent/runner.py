@@ -1,0 +1,150 @@
+"""Wires one session together: repository, worktree, model, tests, loop, log and result.
+
+The CLI calls `run_session`; everything here is plain Python so it can be tested without a
+terminal. The result object is the documented contract CI relies on (see README).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent import prompts
+from agent.approvers import Approver
+from agent.config import Config
+from agent.conversation import Conversation, Model
+from agent.errors import AgentError
+from agent.events import EventBus
+from agent.loop import Loop, RunState, finish_reason
+
+
+@dataclass
+class RunResult:
+    status: str
+    exit_code: int
+    session_id: str
+    intent: str
+    branch: str | None = None
+    worktree: str | None = None
+    base_commit: str | None = None
+    plan: dict[str, Any] | None = None
+    commits: list[dict[str, Any]] = field(default_factory=list)
+    files_changed: list[str] = field(default_factory=list)
+    tests: dict[str, Any] | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    cost: float | None = None
+    duration: float = 0.0
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(4)
+
+
+def system_prompt(config: Config, instructions: list[tuple[str, str]]) -> str:
+    """The stable prefix of every request: our system prompt, then the project's instructions."""
+    text = Path(config.system_prompt).read_text(encoding="utf-8") if config.system_prompt else prompts.load("system.md")
+    for path, body in instructions:
+        text += f"\n\n# Project instructions from {path}\n\n{body.strip()}"
+    return text
+
+
+def run_session(
+    intent: str,
+    *,
+    repo,
+    config: Config,
+    approver: Approver,
+    events: EventBus,
+    build_model,
+    session_id: str | None = None,
+    cwd: Path | None = None,
+) -> RunResult:
+    """Run one session end to end and return its result. Never raises AgentError: every ending
+    (done, rejected, failing tests, budget, Ctrl-C, model error) becomes the result."""
+    from agent.testrunner import TestRunner
+
+    started = time.monotonic()
+    session_id = session_id or new_session_id()
+    result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
+    model: Model | None = None
+    workspace = None
+    state = RunState(intent=intent)
+    try:
+        model = build_model(config, events.emit, session_id=session_id)  # config problems fail before any git change
+        dirty = repo.dirty_files()
+        workspace = repo.create_worktree(session_id, intent)
+        result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
+        events.emit("session_started", session_id=session_id, intent=intent, branch=workspace.branch,
+                    worktree=str(workspace.root), base_commit=workspace.base_commit, repo=str(repo.root))
+        if dirty:
+            events.emit("warning", message=(
+                f"your checkout has {len(dirty)} uncommitted change(s); the session starts from HEAD "
+                f"({workspace.base_commit[:8]}) and does not see them"))
+        instructions = _instructions(repo, cwd or repo.root, events)
+        repo_map = _repo_map(workspace.root)
+        tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
+        if not tests.command:
+            events.emit("warning", message="no test command configured or detected: steps are checked by review only")
+        conversation = Conversation(system_prompt(config, instructions))
+        loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map)
+        loop.make_plan(state)
+        loop.run_steps(state)
+        result.status, result.exit_code = "done", 0
+    except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
+        reason = finish_reason(exc)
+        result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
+        if not isinstance(exc, AgentError | KeyboardInterrupt):
+            result.message = f"internal error: {type(exc).__name__}: {exc}"
+            result.__dict__["_exception"] = exc  # re-raised by the CLI under AGENT_DEBUG
+        if result.status not in ("done",):
+            events.emit("error", message=result.message, kind=type(reason).__name__)
+    finally:
+        _fill_result(result, state, workspace, model, started)
+        events.emit("session_finished", **result.to_dict())
+    return result
+
+
+def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:
+    result.plan = state.plan.to_dict() if state.plan else None
+    result.tests = state.last_tests
+    if workspace is not None:
+        try:
+            result.commits = workspace.commits()
+            result.files_changed = workspace.files_changed()
+        except AgentError:
+            pass
+    if model is not None:
+        result.usage = model.usage.to_dict()
+        result.cost = None if model.cost is None else round(model.cost, 6)
+    result.duration = round(time.monotonic() - started, 3)
+
+
+def _instructions(repo, cwd: Path, events: EventBus) -> list[tuple[str, str]]:
+    try:
+        from agent.instructions import load_instructions
+    except ImportError:
+        return []
+    found = load_instructions(repo.root, cwd)
+    if found:
+        events.emit("instructions_loaded", files=[path for path, _ in found])
+    return found
+
+
+def _repo_map(root: Path):
+    """The repo map, warming its cache in the background so the first model call never waits."""
+    try:
+        from agent.repomap import RepoMap
+    except ImportError:
+        return None
+    import threading
+
+    repo_map = RepoMap(root)
+    threading.Thread(target=repo_map.warm, name="repomap-warm", daemon=True).start()
+    return repo_map

@@ -1,0 +1,223 @@
+"""Everything the person sees in the terminal: event rendering, approval prompts, summaries.
+
+The only module that uses rich (imported here, lazily by the CLI, so `agent --help` stays fast).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from agent.approvers import Decision, Plan, StepReview
+from agent.events import Event
+
+KEYS = {"approve": "a", "feedback": "f", "reject": "r", "skip": "s", "quit": "q"}
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+class Renderer:
+    """An event sink that prints a concise, human account of the session."""
+
+    def __init__(self, console: Console, verbose: bool = False):
+        self.console = console
+        self.verbose = verbose
+        self._status = None
+        self._live = console.is_terminal
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event.data)
+
+    def stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def _say(self, text: str) -> None:
+        self.stop_status()
+        self.console.print(text)
+
+    def _on_session_started(self, d: dict[str, Any]) -> None:
+        self._say(f"[bold]agent[/] session [cyan]{d['session_id']}[/] on branch [cyan]{escape(d['branch'])}[/]"
+                  f" (from {d['base_commit'][:8]})")
+        self._say(f"[dim]worktree: {escape(d['worktree'])}[/]")
+
+    def _on_warning(self, d):
+        self._say(f"[yellow]warning:[/] {escape(d['message'])}")
+
+    def _on_error(self, d):
+        self._say(f"[red]error:[/] {escape(d['message'])}")
+
+    def _on_instructions_loaded(self, d):
+        self._say(f"[dim]project instructions: {escape(', '.join(d['files']))}[/]")
+
+    def _on_plan_proposed(self, d):
+        table = Table(title=f"Plan (revision {d['revision']}): {escape(d['summary'])}", title_justify="left",
+                      show_lines=False, expand=False)
+        table.add_column("#", justify="right", style="bold")
+        table.add_column("Step")
+        table.add_column("Files", style="dim")
+        for s in d["steps"]:
+            table.add_row(str(s["index"]), f"[bold]{escape(s['title'])}[/]\n{escape(s['description'])}",
+                          escape("\n".join(s["files"])))
+        self.stop_status()
+        self.console.print(table)
+
+    def _on_step_started(self, d):
+        self._say(f"\n[bold magenta]Step {d['index']}/{d['total']}:[/] [bold]{escape(d['title'])}[/]")
+
+    def _on_attempt_started(self, d):
+        if d["attempt"] > 1:
+            self._say(f"[yellow]attempt {d['attempt']}/{d['max_attempts']}[/] ({d['role']}, thinking harder)")
+
+    def _on_tier_switched(self, d):
+        self._say(f"[yellow]escalating[/] from {d['from_tier']} to {d['to_tier']}: {escape(d['reason'])}")
+
+    def _on_model_retry(self, d):
+        self._say(f"[yellow]retrying model call[/] in {d['wait_seconds']:.1f}s: {escape(str(d['reason']))}")
+
+    def _on_context_compacted(self, d):
+        self._say(f"[dim]context compacted: {d['tokens_before']} -> {d['tokens_after']} tokens ({d['method']})[/]")
+
+    def _on_model_call_started(self, d):
+        if self._live and self._status is None:
+            self._status = self.console.status(f"[dim]{d['role']}: {d.get('model', '')} thinking…[/]")
+            self._status.start()
+
+    def _on_model_progress(self, d):
+        if self._status is not None:
+            what = f"calling {d['tool']}" if d.get("tool") else "thinking"
+            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens[/]")
+
+    def _on_model_call_finished(self, d):
+        self.stop_status()
+
+    def _on_tool_called(self, d):
+        if d["name"] in ("apply_diff", "run_tests"):
+            return  # their results say more
+        self._say(f"[dim]  {d['name']} {escape(d['arguments'])}[/]")
+
+    def _on_diff_applied(self, d):
+        mark = "[green]applied[/]" if d["ok"] else "[red]rejected[/]"
+        self._say(f"  diff {mark}: {escape(', '.join(d['files']) or d['summary'])}")
+
+    def _on_tests_run(self, d):
+        colour = "green" if d["passed"] else "red"
+        scope = "full suite" if d.get("full") else "tests"
+        self._say(f"  {scope}: [{colour}]{escape(d['summary'])}[/]")
+
+    def _on_commit_created(self, d):
+        self._say(f"[green]committed[/] {d['sha'][:8]} {escape(d['message'])}")
+
+    def _on_step_finished(self, d):
+        if d["status"] == "unchanged":
+            self._say(f"[yellow]step {d['index']} changed nothing[/]: not committed")
+        elif d["status"] == "skipped":
+            self._say(f"[yellow]step {d['index']} skipped[/]: its changes were reverted")
+
+
+class TerminalApprover:
+    """Asks the person at the terminal, one key per decision."""
+
+    interactive = True
+
+    def __init__(self, console: Console, renderer: Renderer | None = None):
+        self.console = console
+        self.renderer = renderer
+
+    def review_plan(self, plan: Plan, revision: int) -> Decision:
+        return self._choose("Plan", ("approve", "feedback", "reject"))
+
+    def review_step(self, review: StepReview) -> Decision:
+        c = self.console
+        if self.renderer:
+            self.renderer.stop_status()
+        s = review.step
+        c.rule(f"Step {s.index}/{review.total}: {s.title}")
+        if review.summary:
+            c.print(escape(review.summary))
+        c.print(f"[bold]Files changed:[/] {escape(', '.join(review.files)) or '(none)'}")
+        if review.diff.strip():
+            c.print(Syntax(review.diff, "diff", theme="ansi_dark", word_wrap=True))
+        colour = "green" if review.passed else "red"
+        c.print(f"[bold]Tests:[/] [{colour}]{escape(review.tests.summary())}[/]")
+        if not review.passed:
+            c.print(f"[red]The tests still fail after {review.attempts} attempt(s).[/] This step cannot be committed as is.")
+            c.print(escape(review.tests.report))
+        return self._choose(f"Step {s.index}", review.choices)
+
+    def _choose(self, what: str, choices: tuple[str, ...]) -> Decision:
+        prompt = " ".join(f"[bold][{KEYS[c]}][/]{c[1:]}" for c in choices)
+        wanted = {KEYS[c]: c for c in choices}
+        while True:
+            self.console.print(f"{what}: {prompt} ", end="")
+            key = read_key()
+            self.console.print(key)
+            choice = wanted.get(key.lower())
+            if choice is None:
+                self.console.print(f"[yellow]press one of: {', '.join(wanted)}[/]")
+                continue
+            if choice == "feedback":
+                text = self.console.input("Your feedback: ").strip()
+                if not text:
+                    self.console.print("[yellow]empty feedback; choose again[/]")
+                    continue
+                return Decision("feedback", text)
+            return Decision(choice)
+
+
+def read_key() -> str:
+    """One key press without Enter (cbreak keeps Ctrl-C working); a line when not a terminal."""
+    stream = sys.stdin
+    if not stream.isatty():
+        return (stream.readline() or "q").strip()[:1]
+    import termios
+    import tty
+
+    fd = stream.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        return os.read(fd, 1).decode(errors="replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def render_result(console: Console, result: dict[str, Any]) -> None:
+    """The closing account: what happened and how to bring the work in."""
+    status, code = result["status"], result["exit_code"]
+    colour = "green" if code == 0 else "red" if code in (1, 3) else "yellow"
+    console.print()
+    console.rule(f"[{colour}]{status}[/] (exit {code})")
+    if result.get("message"):
+        console.print(escape(result["message"]))
+    plan = result.get("plan") or {}
+    for s in plan.get("steps", []):
+        sha = f" {s['commit'][:8]}" if s.get("commit") else ""
+        console.print(f"  step {s['index']}: {escape(s['title'])} [{s['status']}]{sha}")
+    usage = result.get("usage") or {}
+    if usage:
+        cost = result.get("cost")
+        cost_text = "unknown" if cost is None else f"${cost:.4f}"
+        console.print(f"[dim]tokens: {usage.get('input_tokens', 0)} in ({usage.get('cached_input_tokens', 0)} cached), "
+                      f"{usage.get('output_tokens', 0)} out; cost {cost_text}; {result.get('duration', 0):.1f}s[/]")
+    branch, commits = result.get("branch"), result.get("commits") or []
+    if branch and commits:
+        console.print(f"\n{len(commits)} commit(s) on [cyan]{escape(branch)}[/]:")
+        for c in commits:
+            console.print(f"  {c['sha'][:8]} {escape(c['message'].splitlines()[0])}")
+        sid = result["session_id"]
+        console.print(f"\nBring them in:  [bold]agent apply {sid}[/]   (or: git merge {escape(branch)})")
+        console.print(f"Throw away:     [bold]agent discard {sid}[/]")
+    elif branch:
+        console.print(f"\nNo commits on [cyan]{escape(branch)}[/]. Remove it with: agent discard {result['session_id']}")
