@@ -1,0 +1,396 @@
+"""apply_patch: plan every file's change in memory, then write all of it or nothing."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from agent.errors import PathEscape, ToolError
+from agent.patch.match import LEVELS, FileIndex, Match, locate
+from agent.patch.parse import FilePatch, Hunk, parse
+from agent.patch.report import (
+    ALREADY,
+    APPLIED,
+    REJECTED,
+    FileResult,
+    HunkResult,
+    PatchResult,
+    candidates_text,
+    closest_region,
+    level_name,
+)
+from agent.patch.syntax import new_syntax_error
+from agent.patch.textio import NotText, TextFile
+from agent.paths import confine
+
+_ALIGNED = LEVELS.index("blank-lines")
+
+
+class _Overlay:
+    """The working tree as the patch would leave it: planned contents over what is on disk."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.data: dict[Path, bytes | None] = {}
+        self.modes: dict[Path, int] = {}
+
+    def read(self, path: Path) -> bytes | None:
+        if path in self.data:
+            return self.data[path]
+        return path.read_bytes() if path.is_file() else None
+
+    def exists(self, path: Path) -> bool:
+        return self.read(path) is not None
+
+    def mode(self, path: Path) -> int:
+        if path in self.modes:
+            return self.modes[path]
+        return stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check: bool = True) -> PatchResult:
+    root = Path(root)
+    if not root.is_dir():
+        raise ToolError(f"patch root {root} is not a directory")
+    result = PatchResult(check=check)
+    patches = parse(diff_text or "")
+    if not patches:
+        result.error = ("no unified diff found. Send file headers (--- a/path, +++ b/path) followed by "
+                        "hunks (@@ -l,n +l,n @@ and lines starting with ' ', '-' or '+').")
+        return result
+    overlay = _Overlay(root)
+    for fp in patches:
+        result.files.append(_plan_file(overlay, fp, syntax_check))
+    if not result.ok or check:
+        return result
+    result.changed_paths = _commit(overlay)
+    return result
+
+
+def _plan_file(ov: _Overlay, fp: FilePatch, syntax_check: bool) -> FileResult:
+    fr = FileResult(path=fp.path, action="modify")
+    fr.hunks = [HunkResult(h.index, h.header) for h in fp.hunks]
+    try:
+        _plan(ov, fp, fr, syntax_check)
+    except PathEscape as e:
+        fr.error = f"refused: {e.message}"
+    except NotText as e:
+        fr.error = f"refused: {fr.path} is a {e} - the patch engine only edits text files"
+    if fr.error or not fr.ok:
+        fr.status = REJECTED
+    return fr
+
+
+def _candidates(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -> list[Path]:
+    names = [raw]
+    if raw.startswith(prefix) and len(raw) > len(prefix):
+        names = [raw[len(prefix):], raw] if prefer_strip else [raw, raw[len(prefix):]]
+    out, first_error = [], None
+    for name in names:
+        try:
+            out.append(confine(ov.root, name))
+        except PathEscape as e:
+            first_error = first_error or e
+    if not out:
+        raise first_error
+    return out
+
+
+def _resolve_existing(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -> Path | None:
+    cands = _candidates(ov, raw, prefix, prefer_strip)
+    return next((p for p in cands if ov.exists(p)), None)
+
+
+def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> None:
+    if fp.old_path is None and fp.new_path is None:
+        fr.error = "no file name: the hunks need '--- a/path' and '+++ b/path' header lines before them"
+        return
+    if fp.binary:
+        fr.error = "refused: binary patches are not supported; only text diffs can be applied"
+        return
+    if "120000" in (fp.old_mode, fp.new_mode):
+        fr.error = "refused: symlink changes are not supported"
+        return
+    prefixed = fp.git or ((fp.old_path or "a/").startswith("a/") and (fp.new_path or "b/").startswith("b/"))
+    src = dst = None
+    if fp.old_path is not None:
+        src = _resolve_existing(ov, fp.old_path, "a/", prefixed)
+    if fp.new_path is not None:
+        dst = _resolve_existing(ov, fp.new_path, "b/", prefixed)
+        if dst is None:
+            dst = _candidates(ov, fp.new_path, "b/", prefixed)[0]
+    if src is None and fp.old_path is not None:
+        if fp.new_path is not None and dst is not None and ov.exists(dst) and fp.old_path != fp.new_path:
+            src = dst  # renamed already: apply the hunks where the file is now
+        else:
+            fr.error = _missing_file(ov, fp.old_path)
+            return
+    if src is not None:
+        fr.path = ov.rel(dst if dst is not None else src)
+        if dst is not None and src != dst:
+            fr.action, fr.old_path = "rename", ov.rel(src)
+        elif dst is None:
+            fr.action = "delete"
+        elif not fp.hunks and fp.new_mode and fp.new_mode != fp.old_mode:
+            fr.action = "mode"
+    else:
+        fr.action, fr.path = "create", ov.rel(dst)
+    if fr.action == "rename" and ov.exists(dst):
+        fr.error = f"cannot rename {fr.old_path} to {fr.path}: {fr.path} already exists"
+        return
+    if dst is not None and dst.is_dir():
+        fr.error = f"{fr.path} is a directory"
+        return
+
+    before_bytes = ov.read(src) if src is not None else None
+    if before_bytes is None and fr.action == "create" and ov.exists(dst):
+        before_bytes = ov.read(dst)
+        tf = TextFile.decode(before_bytes)
+        new = _new_file_text(fp)
+        if new is not None and tf.text().replace("\r\n", "\n") == new:
+            for h in fr.hunks:
+                h.status, h.line = ALREADY, 1
+            return
+        fr.error = (f"{fr.path} already exists, but the diff creates it (--- /dev/null). To change it, "
+                    f"diff against its current content instead.")
+        return
+    if before_bytes is None:  # create
+        text = _new_file_text(fp)
+        if text is None:
+            return _reject_all(fr, "a new file's hunk can only contain '+' lines")
+        tf = TextFile.from_text("")
+        new_bytes = text.encode("utf-8")
+        for h in fr.hunks:
+            h.status, h.level, h.line = APPLIED, "exact", 1
+        after_text = text
+    else:
+        tf = TextFile.decode(before_bytes)
+        after = _apply_hunks(tf, fp.hunks, fr)
+        if after is None:
+            return
+        if fr.action == "delete":
+            if after.lines:
+                fr.error = ("the diff deletes the file (+++ /dev/null) but its hunks do not remove all of "
+                            f"it ({len(after.lines)} lines would remain)")
+                return
+            ov.data[src] = None
+            return
+        try:
+            new_bytes = after.encode()
+        except UnicodeEncodeError as e:
+            fr.error = f"the new text cannot be written in the file's encoding ({tf.encoding}): {e.reason}"
+            return
+        after_text = after.text()
+
+    if syntax_check and new_bytes != before_bytes:
+        before_text = tf.text() if before_bytes is not None else None
+        err = new_syntax_error(fr.path, before_text, after_text)
+        if err:
+            fr.error = err
+            return
+    if src is not None and src != dst:
+        ov.data[src] = None
+        ov.modes.setdefault(dst, ov.mode(src))
+    ov.data[dst] = new_bytes
+    if fp.new_mode and len(fp.new_mode) >= 3:
+        cur = ov.mode(src if src is not None else dst) if fr.action != "create" else 0o644
+        want = cur | ((cur & 0o444) >> 2) if int(fp.new_mode[-3:], 8) & 0o111 else cur & ~0o111
+        ov.modes[dst] = want
+
+
+def _new_file_text(fp: FilePatch) -> str | None:
+    lines: list[str] = []
+    no_eol = False
+    for h in fp.hunks:
+        if any(k == "-" or (k == " " and t) for k, t in h.lines):
+            return None
+        lines.extend(t for k, t in h.lines if k == "+")
+        no_eol = h.new_no_eol
+    if not lines:
+        return ""
+    return "\n".join(lines) + ("" if no_eol else "\n")
+
+
+def _reject_all(fr: FileResult, reason: str) -> None:
+    for h in fr.hunks:
+        h.status, h.reason = REJECTED, reason
+
+
+def _missing_file(ov: _Overlay, raw: str) -> str:
+    name = Path(raw).name
+    similar = []
+    for dirpath, dirnames, filenames in os.walk(ov.root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        if name in filenames:
+            similar.append(Path(dirpath, name).relative_to(ov.root).as_posix())
+        if len(similar) >= 5:
+            break
+    hint = f" Files with that name: {', '.join(similar)}." if similar else ""
+    return f"{raw}: no such file. To create a file use '--- /dev/null'.{hint}"
+
+
+def _apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | None:
+    index = FileIndex(tf.lines)
+    placed: list[tuple[Match, Hunk, HunkResult]] = []
+    offset = 0
+    for hunk, hr in zip(hunks, fr.hunks, strict=True):
+        expected = []
+        if hunk.old_start is not None:
+            base = hunk.old_start - 1 if hunk.old_len else hunk.old_start
+            expected = [base, base + offset]
+        loc = locate(index, hunk.lines, expected)
+        has_plus = any(k == "+" and t.strip() for k, t in hunk.lines)
+        if loc.match is not None and (loc.level < _ALIGNED or not has_plus):
+            pass
+        elif has_plus and not loc.ambiguous:
+            done = locate(index, hunk.lines, expected, side="new", max_level=_ALIGNED - 1)
+            if done.match is not None or done.candidates:
+                hr.status, hr.level = ALREADY, level_name(done.level)
+                hr.line = (done.match or done.candidates[0]).start + 1
+                continue
+        if loc.match is None:
+            hr.status = REJECTED
+            old = hunk.old_lines
+            if loc.ambiguous:
+                hr.reason = f"ambiguous: the context matches {len(loc.candidates)} places equally well"
+                hr.detail = candidates_text(index, sorted(m.start for m in loc.candidates), len(old))
+            elif not [t for t in old if t.strip()]:
+                hr.reason = "no context: the hunk has no context or '-' lines to find its place by"
+                hr.detail = "Include a few unchanged lines around the change as context (' ' lines)."
+            else:
+                hr.reason = "no match: its context and '-' lines are not in the file"
+                hr.detail = closest_region(index, old)
+            continue
+        m = loc.match
+        hr.level, hr.line = level_name(m.level), m.start + 1
+        if hunk.old_start is not None:
+            offset = m.anchor - (hunk.old_start - 1)
+        placed.append((m, hunk, hr))
+    if any(h.status == REJECTED for h in fr.hunks):
+        return None
+    placed.sort(key=lambda x: (x[0].start, x[0].end))
+    for (a, _, ha), (b, _, hb) in zip(placed, placed[1:], strict=False):
+        if b.start < a.end:
+            for h in (ha, hb):
+                h.status = REJECTED
+                h.reason = f"overlap: hunks {ha.index} and {hb.index} change the same lines"
+                h.detail = "Merge them into one hunk, or send them against the file as it is now."
+            return None
+    return _build(tf, placed)
+
+
+def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFile:
+    eol = tf.eol
+    out_lines: list[str] = []
+    out_ends: list[str] = []
+    cur = 0
+    n = len(tf.lines)
+    final_nl = tf.final_newline
+
+    def keep(i: int) -> None:
+        out_lines.append(tf.lines[i])
+        out_ends.append(tf.ends[i] or eol)
+
+    for m, hunk, hr in placed:
+        while cur < m.start:
+            keep(cur)
+            cur += 1
+        at = dict(m.pairs)
+        reindent = m.indent is not None and not m.indent.identity
+        for hi, (kind, text) in enumerate(hunk.lines):
+            if kind == "+":
+                out_lines.append(m.indent.apply(text) if reindent else text)
+                out_ends.append(eol)
+            elif hi in at:
+                while cur < at[hi]:  # file lines the hunk's context skipped: kept as they are
+                    keep(cur)
+                    cur += 1
+                if kind == " ":
+                    keep(cur)
+                cur += 1
+        while cur < m.end:
+            keep(cur)
+            cur += 1
+        if m.end >= n:  # the hunk reaches the end: its \ No newline markers decide
+            if hunk.new_no_eol:
+                final_nl = False
+            elif hunk.old_no_eol:
+                final_nl = True
+        hr.status = APPLIED
+    while cur < n:
+        keep(cur)
+        cur += 1
+    if out_lines:
+        out_ends[-1] = (tf.ends[-1] or eol) if final_nl else ""
+        if final_nl and not out_ends[-1]:
+            out_ends[-1] = eol
+    return TextFile(out_lines, out_ends, tf.encoding, eol)
+
+
+def _commit(ov: _Overlay) -> list[str]:
+    """Write every planned change; if any write fails, put back what was already written."""
+    changed: list[str] = []
+    undo: list[tuple[Path, bytes | None, int | None]] = []
+    made_dirs: list[Path] = []
+    try:
+        for path in sorted(set(ov.data) | set(ov.modes)):
+            data = ov.data.get(path, path.read_bytes() if path.is_file() else None)
+            old = path.read_bytes() if path.is_file() else None
+            old_mode = stat.S_IMODE(path.stat().st_mode) if old is not None else None
+            mode = ov.modes.get(path, old_mode)
+            if data == old and mode == old_mode:
+                continue
+            undo.append((path, old, old_mode))
+            if data is None:
+                path.unlink()
+            else:
+                made_dirs.extend(_mkdirs(path.parent))
+                _write_atomic(path, data, mode if mode is not None else 0o644)
+            changed.append(ov.rel(path))
+    except OSError as e:
+        for path, old, old_mode in reversed(undo):
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                _write_atomic(path, old, old_mode or 0o644)
+        for d in reversed(made_dirs):
+            with _quiet():
+                d.rmdir()
+        raise ToolError(f"could not write the patch ({e}); nothing was changed") from e
+    return changed
+
+
+def _mkdirs(d: Path) -> list[Path]:
+    made = []
+    while not d.exists():
+        made.append(d)
+        d = d.parent
+    for p in reversed(made):
+        p.mkdir()
+    return list(reversed(made))
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with _quiet():
+            os.unlink(tmp)
+        raise
+
+
+class _quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)

@@ -1,0 +1,285 @@
+"""Locate a hunk in a file by its content, with progressively looser matching levels.
+
+A level only loosens how lines compare (or which context lines may be missing); the first level
+that finds any candidate decides. Several candidates at that level are ambiguous unless exactly
+one sits where the hunk header says, and an ambiguous hunk is rejected, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+LEVELS = ["exact", "whitespace", "indentation", "unicode", "blank-lines", "context-lines", "trimmed"]
+CONTIGUOUS = 4  # levels before this index compare a contiguous block line by line
+MAX_TRIM = 2  # context lines dropped from each edge at the "trimmed" level
+
+_PUNCT = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\u200b": "",
+    "\ufeff": "", "\u2026": "...",
+})
+_WS = re.compile(r"\s+")
+
+
+def _k_exact(s: str) -> str:
+    return s
+
+
+def _k_trailing(s: str) -> str:
+    return s.rstrip()
+
+
+def _k_space(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+def _k_unicode(s: str) -> str:
+    s = unicodedata.normalize("NFC", s).translate(_PUNCT)
+    return _WS.sub(" ", s).strip()
+
+
+_KEYS = [_k_exact, _k_trailing, _k_space, _k_unicode]
+
+
+def key_for(level: int):
+    return _KEYS[min(level, len(_KEYS) - 1)]
+
+
+@dataclass
+class Match:
+    start: int  # first file line replaced (0-based)
+    end: int  # one past the last file line replaced
+    level: int
+    pairs: list[tuple[int, int]]  # (index into hunk lines, file line) for matched old-side lines
+    anchor: int  # where hunk old line 0 would be: compared with the header's line number
+    indent: IndentMap | None = None
+    trimmed: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class Located:
+    match: Match | None = None
+    candidates: list[Match] = field(default_factory=list)  # >1 when ambiguous
+    level: int | None = None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.match is None and len(self.candidates) > 1
+
+
+def _indent(s: str) -> str:
+    return s[: len(s) - len(s.lstrip(" \t"))]
+
+
+def _width(ind: str, tab: int) -> int:
+    return len(ind.expandtabs(tab))
+
+
+@dataclass
+class IndentMap:
+    """A uniform indentation shift (possibly tabs <-> spaces) from the hunk's lines to the file's."""
+
+    delta: int
+    tab: int
+    file_tabs: bool
+    identity: bool
+
+    def apply(self, line: str) -> str:
+        if self.identity or not line.strip():
+            return line
+        ind = _indent(line)
+        w = max(0, _width(ind, self.tab) + self.delta)
+        new = ("\t" * (w // self.tab) + " " * (w % self.tab)) if self.file_tabs else " " * w
+        return new + line[len(ind):]
+
+
+def indent_map(pairs: list[tuple[str, str]]) -> IndentMap | None:
+    """The uniform shift mapping hunk indentation to file indentation, or None if there is none."""
+    pairs = [(h, f) for h, f in pairs if h.strip() and f.strip()]
+    if all(_indent(h) == _indent(f) for h, f in pairs):
+        return IndentMap(0, 8, False, True)
+    file_tabs = any("\t" in _indent(f) for _, f in pairs)
+    for tab in (4, 8, 2):
+        deltas = {_width(_indent(f), tab) - _width(_indent(h), tab) for h, f in pairs}
+        if len(deltas) == 1:
+            return IndentMap(deltas.pop(), tab, file_tabs, False)
+    return None
+
+
+class FileIndex:
+    """A file's lines with per-level keys computed once and shared by all hunks."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self._keys: dict[int, list[str]] = {}
+        self._pos: dict[int, dict[str, list[int]]] = {}
+
+    def keys(self, level: int) -> list[str]:
+        k = min(level, len(_KEYS) - 1)
+        if k not in self._keys:
+            f = _KEYS[k]
+            self._keys[k] = [f(s) for s in self.lines]
+            pos: dict[str, list[int]] = {}
+            for i, s in enumerate(self._keys[k]):
+                pos.setdefault(s, []).append(i)
+            self._pos[k] = pos
+        return self._keys[k]
+
+    def positions(self, level: int, key: str) -> list[int]:
+        self.keys(level)
+        return self._pos[min(level, len(_KEYS) - 1)].get(key, [])
+
+
+def locate(index: FileIndex, hunk_lines: list[tuple[str, str]], expected: list[int],
+           *, side: str = "old", max_level: int | None = None) -> Located:
+    """Find where the hunk's `side` ("old": context and -, "new": context and +) sits in the file."""
+    drop = "+" if side == "old" else "-"
+    lines = [(i, k, t) for i, (k, t) in enumerate(hunk_lines) if k != drop]
+    if not [t for _, _, t in lines if t.strip()]:
+        return Located()  # nothing to anchor on
+    top = len(LEVELS) if max_level is None else max_level + 1
+    for level in range(top):
+        found = _find(index, lines, level, hunk_lines)
+        if found:
+            return _decide(found, level, expected)
+    return Located()
+
+
+def _decide(found: list[Match], level: int, expected: list[int]) -> Located:
+    by_start: dict[int, Match] = {}
+    for m in found:
+        by_start.setdefault(m.start, m)
+    found = list(by_start.values())
+    if len(found) == 1:
+        return Located(found[0], found, level)
+    near = [m for m in found if m.anchor in expected]
+    if len(near) == 1:  # the header's line number breaks the tie, and only then
+        return Located(near[0], found, level)
+    return Located(None, found, level)
+
+
+def _find(index: FileIndex, lines: list[tuple[int, str, str]], level: int, full) -> list[Match]:
+    if level < CONTIGUOUS:
+        return _find_block(index, lines, level)
+    if level == LEVELS.index("trimmed"):
+        return _find_trimmed(index, lines, level, full)
+    return _find_aligned(index, lines, level, full, nonblank_skips=int(level >= LEVELS.index("context-lines")))
+
+
+def _find_block(index: FileIndex, lines, level: int) -> list[Match]:
+    keys = index.keys(level)
+    kf = key_for(level)
+    want = [kf(t) for _, _, t in lines]
+    out = []
+    n, m = len(keys), len(want)
+    for s in index.positions(level, want[0]):
+        if s + m <= n and keys[s:s + m] == want:
+            pairs = [(hi, s + j) for j, (hi, _, _) in enumerate(lines)]
+            mt = Match(s, s + m, level, pairs, s)
+            if level >= 2:
+                mt.indent = indent_map([(t, index.lines[s + j]) for j, (_, _, t) in enumerate(lines)])
+                if mt.indent is None:
+                    continue
+            out.append(mt)
+    return out
+
+
+def _find_trimmed(index: FileIndex, lines, level: int, full) -> list[Match]:
+    # Only context before the first change and after the last one may go (counted in the full
+    # hunk, so a pure insertion keeps at least one neighbour on each side of what it inserts).
+    first = next((i for i, (k, _) in enumerate(full) if k != " "), len(full))
+    last = next((i for i in range(len(full) - 1, -1, -1) if full[i][0] != " "), -1)
+    lead = sum(1 for hi, _, _ in lines if hi < first)
+    trail = sum(1 for hi, _, _ in lines if hi > last)
+    for total in range(1, 2 * MAX_TRIM + 1):
+        found: list[Match] = []
+        for a in range(0, min(MAX_TRIM, lead, total) + 1):
+            b = total - a
+            if b > min(MAX_TRIM, trail) or a + b >= len(lines):
+                continue
+            part = lines[a:len(lines) - b]
+            if sum(1 for _, _, t in part if t.strip()) < 2:
+                continue
+            for m in _find_aligned(index, part, level, full, nonblank_skips=1):
+                m.anchor -= a
+                m.trimmed = (a, b)
+                found.append(m)
+        if found:
+            return found
+    return []
+
+
+def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: int) -> list[Match]:
+    """Align the hunk to the file allowing missing/extra blank lines (and a few non-blank ones).
+
+    A file line the hunk lacks is only skipped between two context lines that are adjacent in
+    the hunk: anywhere near a + or - line it would make the edit's place a guess.
+    """
+    keys = index.keys(level)
+    kf = key_for(level)
+    want = [kf(t) for _, _, t in lines]
+    # Leading/trailing blank context lines carry no anchor: drop them.
+    lo, hi = 0, len(lines)
+    while lo < hi and lines[lo][1] == " " and not want[lo]:
+        lo += 1
+    while hi > lo and lines[hi - 1][1] == " " and not want[hi - 1]:
+        hi -= 1
+    if lo >= hi:
+        return []
+    lines, want = lines[lo:hi], want[lo:hi]
+    nonblank = sum(1 for w in want if w)
+    out = []
+    for s in index.positions(level, want[0]):
+        res = _align(keys, lines, want, s, full, nonblank_skips)
+        if res is None:
+            continue
+        pairs, end, skipped = res
+        if skipped and nonblank - skipped < 2:
+            continue  # too little of the hunk actually matched to trust the place
+        mt = Match(s, end, level, pairs, s - lo)
+        mt.indent = indent_map([(full[hi_][1], index.lines[fi]) for hi_, fi in pairs])
+        if mt.indent is None:
+            continue
+        out.append(mt)
+    return out
+
+
+def _align(keys: list[str], lines, want: list[str], start: int, full, budget: int):
+    n, m = len(keys), len(lines)
+    pairs: list[tuple[int, int]] = []
+    i, j = start, 0
+    skipped = 0
+    blank_skips = 0
+    while j < m:
+        hi, kind, _ = lines[j]
+        if i < n and keys[i] == want[j]:
+            pairs.append((hi, i))
+            i += 1
+            j += 1
+            continue
+        # A context line of the hunk that the file lacks: drop it.
+        if kind == " " and j > 0:
+            if not want[j] and blank_skips < 3:
+                blank_skips += 1
+                j += 1
+                continue
+            if want[j] and skipped < budget and j + 1 < m:
+                skipped += 1
+                j += 1
+                continue
+        # A file line the hunk lacks, kept as it is: only between adjacent context lines.
+        if i < n and j > 0 and kind == " " and lines[j - 1][1] == " " and lines[j - 1][0] + 1 == hi:
+            if not keys[i] and blank_skips < 3:
+                blank_skips += 1
+                i += 1
+                continue
+            if skipped < budget:
+                skipped += 1
+                i += 1
+                continue
+        return None
+    return pairs, i, skipped

@@ -1,0 +1,312 @@
+"""Turn a (possibly sloppy) model-written unified diff into FilePatch/Hunk objects.
+
+Well-formed input goes through `unidiff`; whatever it refuses or silently misreads (wrong
+counts, `@@ @@` without numbers, prose around the diff, context lines that lost their leading
+space) goes through the tolerant parser below. Both produce the same structures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import unidiff
+
+DEV_NULL = "/dev/null"
+
+_HUNK_RE = re.compile(r"^@@+\s*(?:-(\d+)(?:,(\d+))?)?\s*(?:\+(\d+)(?:,(\d+))?)?\s*@@+(.*)$")
+_GIT_RE = re.compile(r"^diff --git (\"?a/.+?\"?) (\"?b/.+\"?)$")
+_FENCE_RE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)\s*$")
+
+
+@dataclass
+class Hunk:
+    lines: list[tuple[str, str]]  # (" " | "-" | "+", text without end of line)
+    old_start: int | None = None  # from the header; only ever a tie-breaker
+    old_len: int | None = None
+    new_start: int | None = None
+    new_len: int | None = None
+    section: str = ""
+    old_no_eol: bool = False  # "\ No newline at end of file" after the old side's last line
+    new_no_eol: bool = False
+    index: int = 0  # 1-based position in the file's patch, for messages
+
+    @property
+    def old_lines(self) -> list[str]:
+        return [t for k, t in self.lines if k != "+"]
+
+    @property
+    def new_lines(self) -> list[str]:
+        return [t for k, t in self.lines if k != "-"]
+
+    @property
+    def header(self) -> str:
+        if self.old_start is None:
+            return "@@ @@"
+        return f"@@ -{self.old_start},{self.old_len} +{self.new_start},{self.new_len} @@"
+
+
+@dataclass
+class FilePatch:
+    old_path: str | None  # None for a new file (/dev/null)
+    new_path: str | None  # None for a deletion
+    hunks: list[Hunk] = field(default_factory=list)
+    old_mode: str | None = None
+    new_mode: str | None = None
+    rename: bool = False
+    binary: bool = False
+    git: bool = False  # came with a `diff --git` header (paths carry a/ b/ prefixes)
+
+    @property
+    def path(self) -> str:
+        return self.new_path or self.old_path or "?"
+
+
+class DiffSyntaxError(ValueError):
+    """The text is not a diff at all (no file headers or hunks we could read)."""
+
+
+def extract_diff(text: str) -> str:
+    """The diff inside `text`: fenced blocks that look like diffs, else the text itself."""
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    fence = ""
+    for line in lines:
+        m = _FENCE_RE.match(line)
+        if current is None and m:
+            current, fence = [], m.group(1)
+        elif current is not None and line.strip().startswith(fence[:3]) and line.strip().strip(fence[0]) == "":
+            blocks.append(current)
+            current = None
+        elif current is not None:
+            current.append(line)
+    if current is not None:  # an unclosed fence runs to the end
+        blocks.append(current)
+    diffs = [b for b in blocks if _looks_like_diff(b)]
+    if diffs:
+        return "\n".join("\n".join(b) for b in diffs) + "\n"
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _looks_like_diff(lines: list[str]) -> bool:
+    return any(ln.startswith(("@@", "--- ", "+++ ", "diff --git")) for ln in lines)
+
+
+def clean_path(raw: str) -> str | None:
+    """A header path without timestamp, quotes or `./`; None for /dev/null."""
+    p = raw.rstrip("\n")
+    if "\t" in p:
+        p = p.split("\t", 1)[0]
+    p = p.strip()
+    if len(p) >= 2 and p[0] == p[-1] == '"':
+        p = bytes(p[1:-1], "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
+    if p == DEV_NULL or p.endswith(DEV_NULL):
+        return None
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def parse(text: str) -> list[FilePatch]:
+    """Parse diff text (after extract_diff). Prefers unidiff when it agrees with the tolerant reading."""
+    diff = extract_diff(text)
+    tolerant = parse_tolerant(diff)
+    try:
+        strict = _parse_unidiff(diff)
+    except Exception:  # unidiff raises many types on malformed input
+        return tolerant
+    if _same_shape(strict, tolerant):
+        return strict
+    return tolerant
+
+
+def _same_shape(a: list[FilePatch], b: list[FilePatch]) -> bool:
+    if len(a) != len(b):
+        return False
+    for fa, fb in zip(a, b, strict=True):
+        if len(fa.hunks) != len(fb.hunks) or fa.binary != fb.binary:
+            return False
+        if (fa.old_path, fa.new_path, fa.rename, fa.new_mode) != (fb.old_path, fb.new_path, fb.rename, fb.new_mode):
+            return False
+        for ha, hb in zip(fa.hunks, fb.hunks, strict=True):
+            if ha.lines != hb.lines:
+                return False
+    return True
+
+
+def _parse_unidiff(diff: str) -> list[FilePatch]:
+    out: list[FilePatch] = []
+    for pf in unidiff.PatchSet(diff):
+        fp = FilePatch(
+            old_path=clean_path(pf.source_file or DEV_NULL),
+            new_path=clean_path(pf.target_file or DEV_NULL),
+            binary=pf.is_binary_file,
+            git=bool(pf.patch_info and str(pf.patch_info).startswith("diff --git")),
+        )
+        _read_git_extended(str(pf.patch_info or "").split("\n"), fp)
+        out.append(fp)
+        for i, h in enumerate(pf, 1):
+            hunk = Hunk([], h.source_start, h.source_length, h.target_start, h.target_length,
+                        (h.section_header or "").strip(), index=i)
+            for line in h:
+                kind = line.line_type
+                if kind == "\\":
+                    _mark_no_eol(hunk)
+                elif kind in " -+":
+                    hunk.lines.append((kind, line.value.rstrip("\n").removesuffix("\r")))
+            fp.hunks.append(hunk)
+    return out
+
+
+def _mark_no_eol(hunk: Hunk) -> None:
+    if not hunk.lines:
+        return
+    kind = hunk.lines[-1][0]
+    if kind in " -":
+        hunk.old_no_eol = True
+    if kind in " +":
+        hunk.new_no_eol = True
+
+
+def _read_git_extended(lines: list[str], fp: FilePatch) -> None:
+    """Apply `diff --git` extended header lines (modes, renames, binary) to fp."""
+    for line in lines:
+        m = _GIT_RE.match(line)
+        if m:
+            fp.git = True
+            if fp.old_path is None and fp.new_path is None:
+                fp.old_path, fp.new_path = clean_path(m.group(1)), clean_path(m.group(2))
+        elif line.startswith("old mode "):
+            fp.old_mode = line[9:].strip()
+        elif line.startswith("new mode "):
+            fp.new_mode = line[9:].strip()
+        elif line.startswith("new file mode "):
+            fp.new_mode = line[14:].strip()
+            fp.old_path = None
+        elif line.startswith("deleted file mode "):
+            fp.old_mode = line[18:].strip()
+            fp.new_path = None
+        elif line.startswith("rename from ") or line.startswith("copy from "):
+            fp.rename = True
+            fp.old_path = clean_path("a/" + line.split(" ", 2)[2])
+        elif line.startswith("rename to ") or line.startswith("copy to "):
+            fp.rename = True
+            fp.new_path = clean_path("b/" + line.split(" ", 2)[2])
+        elif line.startswith("Binary files ") or line.startswith("GIT binary patch"):
+            fp.binary = True
+
+
+def parse_tolerant(diff: str) -> list[FilePatch]:
+    lines = diff.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    files: list[FilePatch] = []
+    fp: FilePatch | None = None
+    i = 0
+    n = len(lines)
+
+    def is_file_header(j: int) -> bool:
+        return lines[j].startswith("--- ") and j + 1 < n and lines[j + 1].startswith("+++ ")
+
+    while i < n:
+        line = lines[i]
+        if _GIT_RE.match(line):
+            fp = FilePatch(None, None)
+            files.append(fp)
+            j = i + 1
+            while j < n and not lines[j].startswith(("--- ", "@@", "diff --git")):
+                j += 1
+            _read_git_extended(lines[i:j], fp)
+            i = j
+            continue
+        if is_file_header(i):
+            old, new = clean_path(line[4:]), clean_path(lines[i + 1][4:])
+            if fp is None or fp.hunks or (fp.old_path, fp.new_path) == (None, None) and not fp.git:
+                fp = FilePatch(None, None)
+                files.append(fp)
+            if not fp.git or not fp.rename:
+                fp.old_path, fp.new_path = old, new
+                if fp.git and old is not None and new is not None:
+                    pass
+            i += 2
+            continue
+        m = _HUNK_RE.match(line)
+        if m:
+            if fp is None:  # hunks with no file header: nothing to apply them to
+                fp = FilePatch(None, None)
+                files.append(fp)
+            hunk, i = _read_hunk(lines, i, m, is_file_header)
+            hunk.index = len(fp.hunks) + 1
+            fp.hunks.append(hunk)
+            continue
+        i += 1  # prose or an unknown extended header line
+    return files
+
+
+def _read_hunk(lines: list[str], i: int, m: re.Match, is_file_header) -> tuple[Hunk, int]:
+    def num(g: int, default: int | None) -> int | None:
+        return int(m.group(g)) if m.group(g) is not None else default
+
+    old_start, new_start = num(1, None), num(3, None)
+    hunk = Hunk([], old_start, num(2, 1 if old_start is not None else None),
+                new_start, num(4, 1 if new_start is not None else None), m.group(5).strip())
+    want_old, want_new = hunk.old_len, hunk.new_len
+    body: list[tuple[str, str]] = []
+    no_eol_after: set[int] = set()
+    i += 1
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if _HUNK_RE.match(line) or _GIT_RE.match(line) or line.startswith("Index: "):
+            break
+        counts_ok = want_old is not None and want_new is not None
+        if counts_ok:
+            have_old = sum(1 for k, _ in body if k != "+")
+            have_new = sum(1 for k, _ in body if k != "-")
+            complete = have_old == want_old and have_new == want_new
+        else:
+            complete = False
+        if is_file_header(i) and (complete or not counts_ok or not body or _header_like(lines, i)):
+            break
+        if line.startswith("\\"):
+            no_eol_after.add(len(body) - 1)
+        elif line[:1] in (" ", "-", "+"):
+            body.append((line[0], line[1:]))
+        elif line == "" or line.strip() == "":
+            body.append((" ", ""))  # a blank context line whose leading space was stripped
+        else:
+            body.append(("?", line))  # no prefix: context that lost its space, or prose
+        i += 1
+    # Trailing unprefixed lines and blank lines beyond a complete count are prose, not context.
+    while body and (body[-1][0] == "?" or body[-1] == (" ", "")):
+        if body[-1] == (" ", "") and not _beyond_count(body, want_old, want_new):
+            break
+        body.pop()
+    hunk.lines = [(" " if k == "?" else k, t) for k, t in body]
+    for idx in no_eol_after:
+        if 0 <= idx < len(hunk.lines):
+            kind = hunk.lines[idx][0]
+            if idx == len(hunk.lines) - 1 or kind in "-+":
+                hunk.old_no_eol |= kind in " -" and _last_of(hunk.lines, idx, " -")
+                hunk.new_no_eol |= kind in " +" and _last_of(hunk.lines, idx, " +")
+    return hunk, i
+
+
+def _last_of(lines: list[tuple[str, str]], idx: int, kinds: str) -> bool:
+    return all(k not in kinds for k, _ in lines[idx + 1:])
+
+
+def _beyond_count(body: list[tuple[str, str]], want_old: int | None, want_new: int | None) -> bool:
+    """A trailing blank line is prose when the hunk already had all the lines its header promised."""
+    if want_old is None or want_new is None:
+        return True  # no counts: a trailing blank line carries no information, drop it
+    have_old = sum(1 for k, _ in body[:-1] if k != "+")
+    have_new = sum(1 for k, _ in body[:-1] if k != "-")
+    return have_old >= want_old and have_new >= want_new
+
+
+def _header_like(lines: list[str], i: int) -> bool:
+    """`--- x` / `+++ y` inside a hunk is a new file header when a hunk header follows it."""
+    return i + 2 < len(lines) and lines[i + 2].startswith("@@")
