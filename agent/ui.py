@@ -157,7 +157,7 @@ class TerminalApprover:
         return self._choose(f"Step {s.index}", review.choices)
 
     def _choose(self, what: str, choices: tuple[str, ...]) -> Decision:
-        prompt = " ".join(f"[bold][{KEYS[c]}][/]{c[1:]}" for c in choices)
+        prompt = " ".join(f"[bold]{escape('[' + KEYS[c] + ']')}[/]{c[1:]}" for c in choices)
         wanted = {KEYS[c]: c for c in choices}
         while True:
             self.console.print(f"{what}: {prompt} ", end="")
