@@ -1,0 +1,276 @@
+"""ModelSession: the Model the loop talks to (routing, escalation, budgets, compaction, retries)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from agent.config import Config
+from agent.conversation import Conversation, ToolSpec, Turn, Usage
+from agent.errors import ContextOverflow, ModelError
+from agent.model import compaction as comp
+from agent.model import providers
+from agent.model.config import ROLES, Tier, effort_for, effort_rank, resolve_roles
+from agent.model.prices import Price, lookup, price_table
+from agent.model.retry import ContextTooLong, ReasoningUnsupported, RetryPolicy, with_retries
+from agent.model.stream import Progress, consume_chat, consume_responses, responses_usage
+from agent.model.usage import Meter, call_cost, estimate_tokens
+
+ESCALATING_ROLES = ("edit", "fix")
+
+
+class ModelSession:
+    def __init__(self, config: Config, tiers: dict[str, Tier], emit: Callable[..., Any], *, session_id: str,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.tiers = tiers
+        self.routes = resolve_roles(config)
+        self.emit = emit
+        self.session_id = session_id
+        self.env = env
+        self.prices = price_table(config.prices)
+        self.compaction = comp.CompactionSettings.from_config(config.compaction)
+        self.retry = RetryPolicy.from_env(env)
+        self.meter = Meter(config.max_tokens, config.max_cost, self._warn)
+        self.sleep: Callable[[float], None] = time.sleep  # tests swap it to skip real waits
+        self.compactions = 0
+        self.peak_input_tokens = 0
+        self._clients: dict[tuple, Any] = {}
+        self._ratio: dict[tuple, float] = {}  # real input tokens / chars-4 estimate, per tier
+        self._no_reasoning: set[tuple] = set()
+        self._no_compact: set[tuple] = set()
+        self._escalated = False
+        self._escalations_this_step = 0
+        self._calls = 0
+
+    # -- the Model protocol ------------------------------------------------------------------
+
+    @property
+    def usage(self) -> Usage:
+        return self.meter.session.usage
+
+    @property
+    def cost(self) -> float | None:
+        return self.meter.session.cost_or_none
+
+    @property
+    def step_usage(self) -> Usage:
+        return self.meter.step.usage
+
+    @property
+    def step_cost(self) -> float | None:
+        return self.meter.step.cost_or_none
+
+    def summary(self) -> dict[str, Any]:
+        """For the JSON result: session totals, cached share, compactions, peak prompt."""
+        return {**self.meter.session.to_dict(), "compactions": self.compactions,
+                "peak_input_tokens": self.peak_input_tokens}
+
+    def respond(self, conversation: Conversation, tools: list[ToolSpec], role: str) -> Turn:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; the roles are {', '.join(ROLES)}")
+        tier, effort = self.route(role)
+        return self._invoke(role, tier, effort, conversation, tools, allow_compact=True)
+
+    def escalate(self, reason: str) -> str | None:
+        if self._escalated:
+            return None
+        current, current_effort = self.route("fix")
+        pro = self.tiers["pro"]
+        pro_effort = self._escalated_effort("fix")
+        if pro.identity == current.identity and effort_rank(pro_effort) <= effort_rank(current_effort):
+            return None  # nothing stronger to go to
+        self._escalated = True
+        self.emit("tier_switched", from_tier=current.name, to_tier=pro.name, reason=reason,
+                  from_model=current.model, to_model=pro.model, effort=pro_effort)
+        return pro.name
+
+    def end_step(self) -> None:
+        self._escalated = False
+        self.meter.end_step()
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def route(self, role: str) -> tuple[Tier, str | None]:
+        if self._escalated and role in ESCALATING_ROLES:
+            return self.tiers["pro"], self._escalated_effort(role)
+        r = self.routes[role]
+        tier = self.tiers[r.tier]
+        return tier, effort_for(r, tier)
+
+    def _escalated_effort(self, role: str) -> str | None:
+        pro = self.tiers["pro"]
+        return pro.clamp_effort(pro.effort) if pro.effort else effort_for(self.routes[role], pro)
+
+    def price(self, tier: Tier) -> Price | None:
+        return lookup(self.prices, tier)
+
+    def window(self, tier: Tier) -> int | None:
+        return self.compaction.context_window or tier.context_window
+
+    # -- one call ----------------------------------------------------------------------------
+
+    def client(self, tier: Tier) -> Any:
+        if tier.identity not in self._clients:
+            self._clients[tier.identity] = providers.make_client(tier, self.env)
+        return self._clients[tier.identity]
+
+    def build_request(self, tier: Tier, conversation: Conversation, tools: list[ToolSpec],
+                      effort: str | None) -> dict[str, Any]:
+        build = providers.responses_request if tier.api == "responses" else providers.chat_request
+        return build(tier, conversation, tools, effort=effort, session_id=self.session_id,
+                     reasoning_ok=tier.identity not in self._no_reasoning)
+
+    def estimate(self, tier: Tier, request: dict[str, Any]) -> int:
+        raw = estimate_tokens(providers.prompt_size_source(request))
+        return int(raw * self._ratio.get(tier.identity, 1.0))
+
+    def _invoke(self, role: str, tier: Tier, effort: str | None, conversation: Conversation,
+                tools: list[ToolSpec], *, allow_compact: bool) -> Turn:
+        window = self.window(tier)
+        compacted_for_overflow = False
+        if allow_compact and self.compaction.enabled and window:
+            estimate = self.estimate(tier, self.build_request(tier, conversation, tools, effort))
+            if estimate > self.compaction.threshold * window:
+                self.compact(conversation, tier, tools, effort)
+        while True:
+            request = self.build_request(tier, conversation, tools, effort)
+            estimate = self.estimate(tier, request)
+            price = self.price(tier)
+            self.meter.check(estimate, price, tier.model)
+            self.emit("model_call_started", role=role, tier=tier.name, model=tier.model, effort=effort)
+            try:
+                turn = self._call(tier, request)
+            except ContextTooLong as exc:
+                if not allow_compact or compacted_for_overflow or not self.compact(conversation, tier, tools,
+                                                                                    effort, forced=True):
+                    raise ContextOverflow(
+                        f"the conversation is too long for '{tier.model}' ({tier.name} tier) even after "
+                        f"compaction: {exc}") from None
+                compacted_for_overflow = True
+                continue
+            except ReasoningUnsupported as exc:
+                if tier.identity in self._no_reasoning or "reasoning" not in request and \
+                        "reasoning_effort" not in request:
+                    raise ModelError(f"'{tier.model}' refused the request: {exc}") from None
+                self._no_reasoning.add(tier.identity)
+                self._warn(f"'{tier.model}' does not take a reasoning effort; calling it without one "
+                           f"(set efforts = [] in [tool.agent.models.{tier.name}] to skip this)")
+                continue
+            return self._finish(role, tier, turn, request, estimate, price)
+
+    def _call(self, tier: Tier, request: dict[str, Any]) -> Turn:
+        client = self.client(tier)
+
+        def once() -> Turn:
+            progress = Progress(self.emit, tier.name)  # a retried stream starts its count afresh
+            if tier.api == "responses":
+                with client.responses.create(**request, stream=True) as events:
+                    return consume_responses(events, progress)
+            self._calls += 1
+            with client.chat.completions.create(**request) as chunks:
+                return consume_chat(chunks, progress, salt=self._calls)
+
+        return with_retries(once, policy=self.retry, describe=self._describe(tier), emit=self.emit,
+                            sleep=self.sleep)
+
+    def _describe(self, tier: Tier) -> dict[str, Any]:
+        return {"provider": tier.provider, "model": tier.model, "url": tier.display_url(),
+                "key_env": tier.api_key_env}
+
+    def _finish(self, role: str, tier: Tier, turn: Turn, request: dict[str, Any], estimate: int,
+                price: Price | None) -> Turn:
+        raw = estimate_tokens(providers.prompt_size_source(request))
+        if turn.usage.input_tokens == 0 and turn.usage.output_tokens == 0:
+            # The server reported no usage (some local servers): estimate it rather than count 0.
+            out = estimate_tokens(turn.items) if turn.items else 0
+            turn.usage = Usage(input_tokens=estimate, output_tokens=out)
+        elif raw:
+            self._ratio[tier.identity] = min(4.0, max(0.25, turn.usage.input_tokens / raw))
+        self.peak_input_tokens = max(self.peak_input_tokens, turn.usage.input_tokens)
+        turn.cost = call_cost(price, turn.usage)
+        turn.tier = tier.name
+        turn.model = turn.model or tier.model
+        self.meter.record(turn.usage, turn.cost)
+        self.emit("model_call_finished", role=role, tier=tier.name, model=tier.model,
+                  usage=turn.usage.to_dict(), cost=turn.cost, step_cost=self.step_cost,
+                  session_cost=self.cost, session_tokens=self.usage.total_tokens)
+        return turn
+
+    def _warn(self, message: str) -> None:
+        self.emit("warning", message=message)
+
+    # -- compaction --------------------------------------------------------------------------
+
+    def compact(self, conversation: Conversation, tier: Tier, tools: list[ToolSpec], effort: str | None,
+                *, forced: bool = False) -> bool:
+        """Fold old items into a compacted head; False when there is nothing that can be folded."""
+        window = self.window(tier) or max(1, int(self.usage_estimate(tier, conversation, tools, effort) * 1.25))
+        before = self.usage_estimate(tier, conversation, tools, effort)
+        keep = int(window * self.compaction.keep_recent)
+        if forced:
+            keep //= 2
+        items = conversation.items
+        cut = comp.choose_cut(items, keep, self._ratio.get(tier.identity, 1.0))
+        if cut is None:
+            self._warn("the context is nearly full but nothing can be compacted yet")
+            return False
+        old = items[comp.head_start(items):cut]
+        method = self._method(tier)
+        head: list[dict[str, Any]] | None = None
+        if method == "responses":
+            try:
+                head = self._compact_responses(tier, conversation, old)
+            except ModelError as exc:
+                self._no_compact.add(tier.identity)
+                self._warn(f"responses.compact failed for '{tier.model}' ({exc}); summarizing instead")
+                method = "summary"
+        if head is None:
+            head = [comp.summary_item(self._summarize(old))]
+        conversation.items[:] = [comp.marker_item(), *head, *items[cut:]]
+        self.compactions += 1
+        after = self.usage_estimate(tier, conversation, tools, effort)
+        self.emit("context_compacted", tokens_before=before, tokens_after=after, method=method)
+        return True
+
+    def usage_estimate(self, tier: Tier, conversation: Conversation, tools: list[ToolSpec],
+                       effort: str | None) -> int:
+        return self.estimate(tier, self.build_request(tier, conversation, tools, effort))
+
+    def _method(self, tier: Tier) -> str:
+        wanted = tier.compaction if tier.compaction != "auto" else self.compaction.method
+        native = tier.api == "responses" and tier.provider in ("openai", "azure") \
+            and tier.identity not in self._no_compact
+        if wanted == "responses" or (wanted == "auto" and native):
+            return "responses" if tier.api == "responses" else "summary"
+        return "summary"
+
+    def _compact_responses(self, tier: Tier, conversation: Conversation,
+                           old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {"model": tier.model, "instructions": conversation.instructions,
+                                   "input": [providers._responses_item(i) for i in old]}
+        if tier.provider != "openai-compatible":
+            request["prompt_cache_key"] = self.session_id
+        estimate = self.estimate(tier, request)
+        price = self.price(tier)
+        self.meter.check(estimate, price, tier.model)
+        client = self.client(tier)
+        result = with_retries(lambda: client.responses.compact(**request), policy=self.retry,
+                              describe=self._describe(tier), emit=self.emit, sleep=self.sleep)
+        usage = responses_usage(getattr(result, "usage", None))
+        cost = call_cost(price, usage)
+        self.meter.record(usage, cost)
+        self.emit("model_call_finished", role="summarize", tier=tier.name, model=tier.model,
+                  usage=usage.to_dict(), cost=cost, step_cost=self.step_cost, session_cost=self.cost,
+                  session_tokens=self.usage.total_tokens)
+        return [o.model_dump(mode="json", exclude_none=True) for o in result.output]
+
+    def _summarize(self, old: list[dict[str, Any]]) -> str:
+        tier, effort = self.route("summarize")
+        window = self.window(tier)
+        limit = int(window * 4 * 0.5) if window else None  # chars: half the summarizer's window
+        request = Conversation(comp.SUMMARY_INSTRUCTIONS)
+        request.add_user(comp.transcript(old, limit))
+        turn = self._invoke("summarize", tier, effort, request, [], allow_compact=False)
+        return turn.text or "(the summarizer returned nothing)"
