@@ -221,13 +221,13 @@ def response_events(body: dict[str, Any], reply: Reply) -> list[tuple[str, dict[
         emit("response.content_part.done", **at, part={**part, "text": reply.text})
         emit("response.output_item.done", output_index=index, item=_message_item(reply, True))
         index += 1
-    for i, (_call_id, name, arguments) in enumerate(reply.tool_calls):
+    for i, (_call_id, _name, arguments) in enumerate(reply.tool_calls):
         item = _call_item(reply, i, False)
         at = {"item_id": item["id"], "output_index": index}
         emit("response.output_item.added", output_index=index, item=item)
         for piece in pieces(arguments):
             emit("response.function_call_arguments.delta", **at, delta=piece)
-        emit("response.function_call_arguments.done", **at, name=name, arguments=arguments)
+        emit("response.function_call_arguments.done", **at, arguments=arguments)
         emit("response.output_item.done", output_index=index, item=_call_item(reply, i, True))
         index += 1
     emit("response.completed", response=response_object(body, reply))

@@ -85,7 +85,9 @@ class ReplayServer:
 
     def start(self) -> ReplayServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+            # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name="replay-server", daemon=True)
             self._thread.start()
         return self
 

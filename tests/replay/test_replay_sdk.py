@@ -8,7 +8,7 @@ import pytest
 from openai import AzureOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from agent.replay import ReplayServer
 
@@ -27,6 +27,23 @@ FULL = {"text": "Let me read auth.py.", "reasoning": "The bug is probably in the
         "tool_calls": [READ]}
 
 
+def strict(model: type | TypeAdapter, obj: BaseModel) -> None:
+    """Validate against the SDK type (required fields, literals) and allow no field it doesn't know,
+    except `store`, which the real API sends although the SDK's Response type lacks it."""
+    parsed = model.validate_python(obj.to_dict()) if isinstance(model, TypeAdapter) else \
+        model.model_validate(obj.to_dict())
+
+    def extras(m: object, path: str) -> list[str]:
+        if isinstance(m, list):
+            return [x for i, v in enumerate(m) for x in extras(v, f"{path}[{i}]")]
+        if not isinstance(m, BaseModel):
+            return []
+        own = [f"{path}.{k}" for k in (m.model_extra or {}) if k != "store"]
+        return own + [x for k in type(m).model_fields for x in extras(getattr(m, k), f"{path}.{k}")]
+
+    assert extras(parsed, "$") == []
+
+
 def client(srv: ReplayServer, **kw) -> OpenAI:
     return OpenAI(base_url=srv.base_url, api_key="sk-test", max_retries=kw.pop("max_retries", 0),
                   timeout=5, **kw)
@@ -36,7 +53,7 @@ def test_responses_non_stream_with_reasoning_text_and_tool_call():
     with ReplayServer({"turns": [FULL]}) as srv:
         r = client(srv).responses.create(model="gpt-x", instructions="Be brief.", input="Fix auth",
                                          tools=TOOLS, include=["reasoning.encrypted_content"])
-        Response.model_validate(r.to_dict())
+        strict(Response, r)
         assert [o.type for o in r.output] == ["reasoning", "message", "function_call"]
         assert r.output[0].summary[0].text == FULL["reasoning"] and r.output[0].encrypted_content
         assert r.output_text == "Let me read auth.py."
@@ -53,7 +70,7 @@ def test_responses_stream_events_are_valid_and_complete():
         c = client(srv)
         events = list(c.responses.create(model="gpt-x", input="Fix auth", tools=TOOLS, stream=True))
         for event in events:
-            EVENTS.validate_python(event.to_dict())
+            strict(EVENTS, event)
         types = [e.type for e in events]
         assert types[:2] == ["response.created", "response.in_progress"] and types[-1] == "response.completed"
         assert [e.sequence_number for e in events] == list(range(len(events)))
@@ -75,14 +92,14 @@ def test_chat_non_stream_and_stream_with_tool_calls_and_usage():
         c = client(srv)
         msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Fix auth"}]
         done = c.chat.completions.create(model="gpt-x", messages=msgs, tools=CHAT_TOOLS)
-        ChatCompletion.model_validate(done.to_dict())
+        strict(ChatCompletion, done)
         assert done.choices[0].finish_reason == "tool_calls"
         assert [t.id for t in done.choices[0].message.tool_calls] == ["call_1", "call_2"]
         assert done.usage.prompt_tokens_details.cached_tokens == 0
         chunks = list(c.chat.completions.create(model="gpt-x", messages=msgs, tools=CHAT_TOOLS, stream=True,
                                                 stream_options={"include_usage": True}))
         for chunk in chunks:
-            ChatCompletionChunk.model_validate(chunk.to_dict())
+            strict(ChatCompletionChunk, chunk)
         assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
         assert chunks[-2].choices[0].finish_reason == "tool_calls"
         args = "".join(tc.function.arguments or "" for ch in chunks if ch.choices
