@@ -8,6 +8,7 @@ the exceptions in agent.errors; `run` turns every ending into one truthful resul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ class Loop:
         *,
         conversation: Conversation,
         repo_map=None,
+        checkpoint: Callable[[RunState, Conversation], None] | None = None,
     ):
         self.model = model
         self.workspace = workspace
@@ -57,6 +59,9 @@ class Loop:
         self.config = config
         self.conv = conversation
         self.repo_map = repo_map
+        # Called at every point a resume can restart from (plan approved, step over), with the
+        # worktree committed or clean: the session store persists state and conversation there.
+        self.checkpoint = checkpoint or (lambda state, conv: None)
         self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check)
 
     # ----------------------------------------------------------------- planning
@@ -79,6 +84,7 @@ class Loop:
                 self.conv.add_tool_output(call.call_id, "The person approved the plan.")
                 state.plan = plan
                 self._pin_plan(state)
+                self.checkpoint(state, self.conv)
                 return plan
             if decision.kind == "feedback":
                 state.feedback.append(f"On the plan: {decision.feedback}")
@@ -187,6 +193,8 @@ class Loop:
             self.conv.pin("failures", None)
             self.model.end_step()
             self._pin_plan(state)
+            if step.status in ("committed", "skipped", "unchanged"):
+                self.checkpoint(state, self.conv)
 
     def _review(self, step, total, result, passed, summary, attempts):
         review = StepReview(step, total, self.workspace.diff(), self.workspace.changed_files(), result, passed,
