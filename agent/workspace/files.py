@@ -177,6 +177,11 @@ def search_code(root: Path, pattern: str, path: str | None = None) -> str:
     skipped: list[str] = []
     for name in repo_files(root, base or None):
         full = root / name
+        if full.is_symlink():  # a symlink may point outside the worktree or into .git
+            try:
+                confine(root, name)
+            except ToolError:
+                continue
         try:
             if full.stat().st_size > MAX_SEARCH_FILE:
                 skipped.append(name)
