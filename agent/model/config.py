@@ -207,7 +207,12 @@ def resolve_tiers(config: Config) -> dict[str, Tier]:
     }
     if config.provider != "openai" and config.api_key_env == "OPENAI_API_KEY":
         base.pop("api_key_env")  # let the provider's own default apply (AZURE_OPENAI_API_KEY, none)
-    thinking_spec = {**base, **table.get("thinking", {})}
+    own_thinking = table.get("thinking", {})
+    thinking_spec = dict(base)
+    if own_thinking.get("provider", base["provider"]) != base["provider"]:
+        thinking_spec.pop("api_key_env", None)  # another provider: its own key variable applies
+        thinking_spec.pop("base_url", None)
+    thinking_spec.update(own_thinking)
     if "preset" in table.get("thinking", {}) and "provider" not in table["thinking"]:
         thinking_spec["provider"] = "openai-compatible"
         if "base_url" not in table["thinking"]:
@@ -229,10 +234,8 @@ def resolve_tiers(config: Config) -> dict[str, Tier]:
             spec["provider"] = "openai-compatible"
             spec.pop("base_url", None)
             spec.pop("api_key_env", None)
-        if name in table and "provider" in own and own["provider"] != parent.get("provider"):
-            # a different provider: don't carry the parent's endpoint or key variable over
-            for key in ("base_url", "api_key_env", "endpoint", "api_version", "auth", "family"):
-                spec.pop(key, None)
+        if "provider" in own and own["provider"] != parent.get("provider"):
+            spec = {}  # another provider (e.g. a local thinking tier handing off to the cloud): fresh
         spec.update(own)
         if name not in table or "model" not in own:
             # same model as thinking: carry its effort knowledge but not its tier effort
