@@ -68,10 +68,10 @@ def _price(name: str, entry: dict[str, Any]) -> Price:
 
 
 def lookup(table: dict[str, Price], tier) -> Price | None:
-    """The tier's price: by model name, then by family; local servers cost nothing."""
+    """The tier's price: by model name, then by family; local OpenAI-compatible servers cost nothing."""
     for name in (tier.model, tier.family):
         if name and name in table:
             return table[name]
-    if tier.is_local:
+    if tier.is_local and tier.provider == "openai-compatible":
         return FREE
     return None

@@ -13,7 +13,7 @@ from agent.model import compaction as comp
 from agent.model import providers
 from agent.model.config import ROLES, Tier, effort_for, effort_rank, resolve_roles
 from agent.model.prices import Price, lookup, price_table
-from agent.model.retry import ContextTooLong, ReasoningUnsupported, RetryPolicy, with_retries
+from agent.model.retry import BrokenStream, ContextTooLong, ReasoningUnsupported, RetryPolicy, with_retries
 from agent.model.stream import Progress, consume_chat, consume_responses, responses_usage
 from agent.model.usage import Meter, call_cost, estimate_tokens
 
@@ -164,13 +164,21 @@ class ModelSession:
         client = self.client(tier)
 
         def once() -> Turn:
+            import openai
+
             progress = Progress(self.emit, tier.name)  # a retried stream starts its count afresh
-            if tier.api == "responses":
-                with client.responses.create(**request, stream=True) as events:
-                    return consume_responses(events, progress)
             self._calls += 1
-            with client.chat.completions.create(**request) as chunks:
-                return consume_chat(chunks, progress, salt=self._calls)
+            if tier.api == "responses":
+                stream = client.responses.create(**request, stream=True)
+                consume = lambda: consume_responses(stream, progress)  # noqa: E731
+            else:
+                stream = client.chat.completions.create(**request)
+                consume = lambda: consume_chat(stream, progress, salt=self._calls)  # noqa: E731
+            with stream:
+                try:
+                    return consume()
+                except openai.APIConnectionError as exc:  # the connection dropped mid-body
+                    raise BrokenStream(f"connection lost mid-stream ({type(exc).__name__})") from exc
 
         return with_retries(once, policy=self.retry, describe=self._describe(tier), emit=self.emit,
                             sleep=self.sleep)

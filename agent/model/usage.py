@@ -39,7 +39,7 @@ class Tally:
         """None ("unknown") only when no call had a known price."""
         if self.calls and self.unknown_cost_calls == self.calls:
             return None
-        return round(self.cost, 6)
+        return self.cost
 
     @property
     def cached_share(self) -> float:
@@ -53,7 +53,7 @@ class Tally:
 def call_cost(price: Price | None, usage: Usage) -> float | None:
     if price is None:
         return None
-    return round(price.cost(usage.input_tokens, usage.cached_input_tokens, usage.output_tokens), 8)
+    return price.cost(usage.input_tokens, usage.cached_input_tokens, usage.output_tokens)
 
 
 class Meter:
