@@ -1,0 +1,265 @@
+"""RepoMap: list, parse (cached, in parallel when it pays), rank toward the task, render."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from agent.repomap.cache import ParseCache
+from agent.repomap.files import FileEntry, blob_id, git_dir, list_files
+from agent.repomap.rank import Graph
+from agent.repomap.render import FileView, count_tokens, fit, tokenizer_name
+from agent.repomap.symbols import MAX_PARSE_BYTES, extract
+
+# Below this many bytes to parse, a worker's start-up (~0.15 s to start Python and import
+# tree-sitter) costs more than the second core saves; above it, parsing is the bulk of a cold map.
+POOL_MIN_BYTES = 2 * 1024 * 1024
+WORKER_START_BYTES = 512 * 1024  # what this process parses while a worker starts
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATHISH = re.compile(r"[\w.\-/]*[/.][\w.\-/]*\w")
+
+
+@dataclass
+class MapResult:
+    text: str
+    files: int  # files shown in the map
+    symbols: int  # definitions shown in the map
+    tokens: int
+    total_files: int = 0  # files the repository map covers
+    total_symbols: int = 0
+    budget_tokens: int = 0
+    tokenizer: str = ""
+    shown: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "files": self.shown,
+            "shown_files": self.files,
+            "shown_symbols": self.symbols,
+            "total_files": self.total_files,
+            "total_symbols": self.total_symbols,
+            "tokens": self.tokens,
+            "budget_tokens": self.budget_tokens,
+            "tokenizer": self.tokenizer,
+        }
+
+
+def parse_files(root: str, items: list[tuple[str, str | None]]) -> list[tuple[str, str | None, tuple]]:
+    """(path, blob of what was read, record) per (path, expected blob). Runs in worker processes."""
+    out = []
+    for path, blob in items:
+        full = os.path.join(root, path)
+        try:
+            if os.path.getsize(full) > MAX_PARSE_BYTES:
+                out.append((path, blob, ("huge", [], {})))
+                continue
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue  # vanished since the listing
+        # key by what we actually read: a file edited after `git ls-files` must not poison the cache
+        out.append((path, blob_id(data), extract(path, data)))
+    return out
+
+
+class RepoMap:
+    """A map of the repository at `root`. Cheap to construct: nothing is read until needed.
+
+    render() and warm() may be called from different threads; one waits for the other.
+    """
+
+    def __init__(self, root: Path, cache_dir: Path | None = None):
+        self.root = Path(root).resolve()
+        self._cache_dir = cache_dir
+        self._cache: ParseCache | None = None
+        self._lock = threading.Lock()
+        self._graph_key: tuple | None = None
+        self._graph: tuple | None = None
+
+    # -- parsing -------------------------------------------------------------------------
+    def _parse_cache(self) -> ParseCache:
+        if self._cache is None:
+            directory = self._cache_dir
+            if directory is None:
+                common = git_dir(self.root)
+                directory = common / "agent" / "cache" / "repomap" if common else None
+            self._cache = ParseCache(Path(directory) if directory else None)
+        return self._cache
+
+    def _scan(self) -> list[tuple[str, tuple]]:
+        """Every mapped file with its record, parsing only content the cache has not seen."""
+        cache = self._parse_cache()
+        entries = list_files(self.root)
+        records: dict[str, tuple] = {}
+        todo: list[FileEntry] = []
+        for e in entries:
+            rec = cache.get(e.blob) if e.blob else ("huge", [], {})
+            if rec is None:
+                todo.append(e)
+            else:
+                records[e.path] = rec
+        for path, blob, rec in self._parse(todo):
+            records[path] = rec
+            if blob:
+                cache.put(blob, rec)
+        cache.flush()
+        return [(e.path, records[e.path]) for e in entries if e.path in records]
+
+    def _parse(self, todo: list[FileEntry]) -> list[tuple[str, str | None, tuple]]:
+        items = [(e.path, e.blob) for e in todo]
+        workers = min(os.cpu_count() or 1, 8) - 1  # this process parses a share too
+        if workers < 1 or len(items) < 64 or self._bytes(items) < POOL_MIN_BYTES:
+            return parse_files(str(self.root), items)
+        # Biggest files first, each to the least loaded share; workers start with a handicap
+        # for their start-up, so that all shares finish together.
+        sized = sorted(((self._size(p), p, b) for p, b in items), reverse=True)
+        shares: list[list] = [[] for _ in range(workers + 1)]
+        loads = [0] + [WORKER_START_BYTES] * workers
+        for size, path, blob in sized:
+            k = loads.index(min(loads))
+            shares[k].append((path, blob))
+            loads[k] += size + 2048  # per-file overhead
+        procs = [self._start_worker(share) for share in shares[1:]]
+        out = parse_files(str(self.root), shares[0])
+        for proc, share in zip(procs, shares[1:], strict=True):
+            out.extend(self._collect(proc, share))
+        return out
+
+    def _start_worker(self, items: list) -> subprocess.Popen | None:
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parents[2])  # so a checkout without install works
+        env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "agent.repomap.worker"], env=env,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert proc.stdin is not None
+            proc.stdin.write(marshal.dumps((str(self.root), items)))
+            proc.stdin.close()
+            return proc
+        except OSError:
+            return None
+
+    def _collect(self, proc: subprocess.Popen | None, items: list) -> list:
+        if proc is not None:
+            assert proc.stdout is not None
+            try:
+                data = proc.stdout.read()
+                if proc.wait() == 0:
+                    return marshal.loads(data)
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
+        return parse_files(str(self.root), items)  # the worker failed: do its share here
+
+    def _size(self, path: str) -> int:
+        try:
+            return os.path.getsize(self.root / path)
+        except OSError:
+            return 0
+
+    def _bytes(self, items: list) -> int:
+        total = 0
+        for path, _ in items:
+            total += self._size(path)
+            if total >= POOL_MIN_BYTES:
+                break
+        return total
+
+    def warm(self) -> None:
+        """Parse and cache everything now (meant for a background thread at session start)."""
+        with self._lock:
+            self._scan()
+        with contextlib.suppress(ImportError):
+            import numpy  # noqa: F401  (so later rankings can use it without the import delay)
+
+    # -- ranking and rendering -----------------------------------------------------------
+    def render(self, focus_text: str = "", focus_files: Iterable[str] = (),
+               budget_tokens: int = 2048) -> MapResult:
+        with self._lock:
+            scanned = self._scan()
+        paths = [p for p, _ in scanned]
+        index = {p: i for i, p in enumerate(paths)}
+        definers: dict[str, list[int]] = {}
+        for i, (_, rec) in enumerate(scanned):
+            for name in {d[0] for d in rec[1] if d[1] != "impl"}:
+                definers.setdefault(name, []).append(i)
+
+        words = set(_WORD.findall(focus_text or ""))
+        mentioned = frozenset(w for w in words if w in definers and len(w) > 2)
+        first = [index[p] for p in _normalise(focus_files, self.root) if p in index]
+        first += [i for i in _named_paths(focus_text or "", paths) if i not in first]
+        personal: dict[int, float] = dict.fromkeys(first, 1.0)
+        lowered = {w.lower() for w in words if len(w) > 2}
+        for i, p in enumerate(paths):
+            if PurePosixPath(p).stem.lower() in lowered:
+                personal[i] = max(personal.get(i, 0.0), 0.5)
+        for name in mentioned:
+            for i in definers[name]:
+                personal[i] = max(personal.get(i, 0.0), 0.5 / len(definers[name]) ** 0.5)
+
+        graph = Graph(len(paths), [rec[2] for _, rec in scanned], definers, mentioned)
+        ranks, ident_rank = graph.pagerank(personal or None)
+        by_ident = dict(zip(graph.idents, ident_rank, strict=True))
+        top = max(ranks, default=1.0) or 1.0
+        order = sorted(range(len(paths)), key=lambda i: (-ranks[i], not scanned[i][1][1], paths[i]))
+        pinned = set(first)
+        order = first + [i for i in order if i not in pinned]
+
+        views = []
+        for i in order:
+            status, defs, _ = scanned[i][1]
+            if status not in ("ok", "text"):
+                continue  # binary, huge, generated
+            scores = [by_ident.get(d[0], 0.0) + (top if d[0] in mentioned else 0.0) for d in defs]
+            views.append(FileView(paths[i], ranks[i], defs, scores))
+        text, shown = fit(views, budget_tokens, pinned=len(first))
+        return MapResult(
+            text=text,
+            files=len(shown),
+            symbols=sum(len(keep) for _, keep in shown),
+            tokens=count_tokens(text),
+            total_files=len(views),
+            total_symbols=sum(len(v.defs) for v in views),
+            budget_tokens=budget_tokens,
+            tokenizer=tokenizer_name(),
+            shown=[{
+                "path": v.path,
+                "rank": round(v.rank, 6),
+                "symbols": [{"name": v.defs[k][0], "kind": v.defs[k][1], "line": v.defs[k][2],
+                             "signature": v.defs[k][4]} for k in keep],
+            } for v, keep in shown],
+        )
+
+
+def _normalise(focus_files: Iterable[str], root: Path) -> list[str]:
+    out = []
+    for f in focus_files or ():
+        p = Path(f)
+        if p.is_absolute():
+            try:
+                p = p.resolve().relative_to(root)
+            except ValueError:
+                continue
+        s = PurePosixPath(p.as_posix()).as_posix()
+        out.append(s[2:] if s.startswith("./") else s)
+    return list(dict.fromkeys(out))
+
+
+def _named_paths(text: str, paths: list[str]) -> list[int]:
+    """Files the text names by path or file name (`agent/x.py`, `x.py`), in order of mention."""
+    out: list[int] = []
+    for token in _PATHISH.findall(text):
+        token = token.strip("./") if token.startswith("./") else token.rstrip(".")
+        if not token:
+            continue
+        for i, p in enumerate(paths):
+            if (p == token or p.endswith("/" + token)) and i not in out:
+                out.append(i)
+    return out
