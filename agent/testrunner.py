@@ -51,7 +51,8 @@ class TestResult:
             return "no test command"
         if self.timed_out:
             return f"timed out after {self.duration:.0f}s"
-        parts = [f"{self.counts[k]} {k}" for k in ("failed", "errors", "passed", "skipped") if self.counts.get(k)]
+        parts = [f"{n} {'error' if k == 'errors' and n == 1 else k}"
+                 for k in ("failed", "errors", "passed", "skipped") if (n := self.counts.get(k))]
         if parts:
             return f"{', '.join(parts)} in {self.duration:.1f}s"
         if self.passed:
@@ -100,7 +101,7 @@ class TestRunner:
         except OSError as exc:  # the runner itself is missing (no npm, no go, ...)
             msg = f"cannot run {shown}: {exc.strerror or exc}"
             return TestResult(False, None, time.monotonic() - start, False, shown, report=msg, output=msg)
-        duration = time.monotonic() - start
+        duration = self.timeout if timed_out else time.monotonic() - start  # not counting the kill
         pytest_like = self.kind == "pytest" or bool(_PYTEST_FINAL.search(output))
         counts = _pytest_counts(output) if pytest_like else _other_counts(output)
         passed = code == 0 and not timed_out
@@ -263,12 +264,26 @@ def _kill_group(proc: subprocess.Popen, graceful: bool) -> None:
 
 
 def _group_alive(proc: subprocess.Popen) -> bool:
-    proc.poll()  # reap the leader, or killpg(0) keeps succeeding on the zombie
+    """Whether any process of the group still runs (zombies don't count: they are dead already)."""
+    proc.poll()  # reap the leader
     try:
         os.killpg(proc.pid, 0)
-        return True
     except (ProcessLookupError, PermissionError):
         return False
+    if not os.path.isdir("/proc/self"):
+        return True
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        # Orphaned children of the killed leader may linger as zombies when PID 1 doesn't reap.
+        if int(fields[2]) == proc.pid and fields[0] != b"Z":
+            return True
+    return False
 
 
 # -- reports --------------------------------------------------------------------------------
@@ -358,6 +373,8 @@ def _block_report(title: str, body: list[str], ids: list[str]) -> str:
         m = _LOCATION.match(ln)
         if m and f"{m.group(1)}:{m.group(2)}" not in locations:
             locations.append(f"{m.group(1)}:{m.group(2)}")
+    local = [loc for loc in locations if not loc.startswith("/")]  # the project's files, not the stdlib's
+    locations = local or locations
     source = [ln for ln in body if ln.startswith(">")][-1:]
     out = [f"{prefix} {name}"]
     if locations:
