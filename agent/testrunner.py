@@ -114,6 +114,8 @@ class TestRunner:
             body += _tail(output)
         elif passed:
             body = note
+        elif self.kind == "pytest" and "No module named pytest" in output:
+            body = f"pytest is not installed for {self.argv[0]} (the python on PATH); install it there"
         elif pytest_like:
             body = pytest_report(output) or _tail(output)
         else:
@@ -239,7 +241,7 @@ def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) 
         # the tests left running (it would hold our pipe open).
         _kill_group(proc, graceful=proc.returncode is None)
         reader.join(timeout=2.0)
-        if proc.stdout:
+        if proc.stdout and not reader.is_alive():  # else a process that left the group holds the pipe
             proc.stdout.close()
     return (None if timed_out else proc.returncode), timed_out, capture.text()
 
@@ -252,15 +254,17 @@ def _kill_group(proc: subprocess.Popen, graceful: bool) -> None:
         except (ProcessLookupError, PermissionError):
             return False
 
-    if graceful and signal_group(signal.SIGTERM):
-        deadline = time.monotonic() + TERM_GRACE
-        while time.monotonic() < deadline and _group_alive(proc):
-            time.sleep(0.05)
-    signal_group(signal.SIGKILL)
     try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
+        if graceful and signal_group(signal.SIGTERM):
+            deadline = time.monotonic() + TERM_GRACE
+            while time.monotonic() < deadline and _group_alive(proc):
+                time.sleep(0.05)
+    finally:  # a second Ctrl-C during the grace period still kills everything
+        signal_group(signal.SIGKILL)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _group_alive(proc: subprocess.Popen) -> bool:

@@ -111,6 +111,8 @@ class Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         proc = run_git(self.root, "worktree", "add", "-q", "-b", branch, str(path), base, check=False)
         if proc.returncode != 0:
+            if self.branch_exists(branch):  # don't leave a half-made session behind
+                run_git(self.root, "branch", "-D", branch, check=False)
             raise WorkspaceError(f"cannot create the session worktree at {path}: {message(proc)}")
         run_git(self.root, "update-ref", BASE_REFS + branch, base)
         return Workspace(path, branch, base)

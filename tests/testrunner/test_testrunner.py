@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,14 @@ def test_output_is_capped_keeping_head_and_tail(tmp_path):
     assert result.output.startswith("FIRST LINE") and result.output.rstrip().endswith("LAST LINE")
     assert len(result.output) < testrunner.HEAD_BYTES + testrunner.TAIL_BYTES + 200
     assert "bytes of output cut" in result.output
+
+
+def test_pytest_missing_from_the_person_s_python_is_said_plainly(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python"  # a python without pytest, as a fresh venv would be
+    fake.write_text("#!/bin/sh\necho '/venv/bin/python: No module named pytest' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = TestRunner(project(tmp_path, SUITE)).run()
+    assert not result.passed and f"pytest is not installed for {fake}" in result.report
