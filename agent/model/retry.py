@@ -170,8 +170,9 @@ def with_retries(
             wait = min(wait, policy.max_delay)
             emit("model_retry", reason=_reason(exc), attempt=attempt, wait_seconds=round(wait, 3))
             sleep(wait)
+    where = "" if getattr(last, "status_code", None) or isinstance(last, BrokenStream) else f" at {describe['url']}"
     raise ModelError(
-        f"{describe['provider']} failed for '{describe['model']}' after {policy.max_tries} tries: {_reason(last)}"
+        f"{describe['provider']} failed for '{describe['model']}'{where} after {policy.max_tries} tries: {_reason(last)}"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -40,6 +42,7 @@ class ModelSession:
         self._ratio: dict[tuple, float] = {}  # real input tokens / chars-4 estimate, per tier
         self._no_reasoning: set[tuple] = set()
         self._no_compact: set[tuple] = set()
+        self._learned: dict[tuple, int] = {}  # context windows learned from overflow errors
         self._escalated = False
         self._escalations_this_step = 0
         self._calls = 0
@@ -107,7 +110,15 @@ class ModelSession:
         return lookup(self.prices, tier)
 
     def window(self, tier: Tier) -> int | None:
-        return self.compaction.context_window or tier.context_window
+        configured = self.compaction.context_window or tier.context_window
+        learned = self._learned.get(tier.identity)
+        return min(w for w in (configured, learned) if w) if (configured or learned) else None
+
+    def _learn_window(self, tier: Tier, message: str, estimate: int) -> None:
+        """The provider said the prompt is too long: believe its number (or our estimate) from now on."""
+        match = re.search(r"context length is (\d+)", message) or re.search(r"(\d{3,}) tokens", message)
+        limit = int(match.group(1)) if match else int(estimate * 0.9)
+        self._learned[tier.identity] = min(limit, self._learned.get(tier.identity, limit))
 
     # -- one call ----------------------------------------------------------------------------
 
@@ -143,6 +154,7 @@ class ModelSession:
             try:
                 turn = self._call(tier, request)
             except ContextTooLong as exc:
+                self._learn_window(tier, str(exc), estimate)
                 if not allow_compact or compacted_for_overflow or not self.compact(conversation, tier, tools,
                                                                                     effort, forced=True):
                     raise ContextOverflow(
@@ -264,15 +276,18 @@ class ModelSession:
         price = self.price(tier)
         self.meter.check(estimate, price, tier.model)
         client = self.client(tier)
-        result = with_retries(lambda: client.responses.compact(**request), policy=self.retry,
-                              describe=self._describe(tier), emit=self.emit, sleep=self.sleep)
-        usage = responses_usage(getattr(result, "usage", None))
+        # The raw JSON, not the parsed model: the output mixes input- and output-shaped items that
+        # must go back exactly as the API wrote them.
+        raw = with_retries(lambda: client.responses.with_raw_response.compact(**request), policy=self.retry,
+                           describe=self._describe(tier), emit=self.emit, sleep=self.sleep)
+        result = json.loads(raw.text)
+        usage = responses_usage(result.get("usage"))
         cost = call_cost(price, usage)
         self.meter.record(usage, cost)
         self.emit("model_call_finished", role="summarize", tier=tier.name, model=tier.model,
                   usage=usage.to_dict(), cost=cost, step_cost=self.step_cost, session_cost=self.cost,
                   session_tokens=self.usage.total_tokens)
-        return [o.model_dump(mode="json", exclude_none=True) for o in result.output]
+        return list(result.get("output") or [])
 
     def _summarize(self, old: list[dict[str, Any]]) -> str:
         tier, effort = self.route("summarize")
