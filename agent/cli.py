@@ -118,6 +118,7 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     else:
         approver = NoTerminalApprover()
     session_id = new_session_id()
+    model = build_model(config, events.emit, session_id=session_id)  # config errors: one line, nothing created
     store = SessionStore(repo.git_common_dir)
     store.write_meta(session_id, intent=intent, repo=str(repo.root))
     log = store.open_log(session_id)
@@ -125,7 +126,7 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     events.subscribe(_meta_recorder(store, session_id))
     try:
         result = run_session(intent, repo=repo, config=config, approver=approver, events=events,
-                             build_model=build_model, session_id=session_id, cwd=Path.cwd())
+                             model=model, session_id=session_id, cwd=Path.cwd())
     finally:
         renderer.stop_status()
         log.close()

@@ -62,22 +62,23 @@ def run_session(
     config: Config,
     approver: Approver,
     events: EventBus,
-    build_model,
+    model: Model,
     session_id: str | None = None,
     cwd: Path | None = None,
 ) -> RunResult:
     """Run one session end to end and return its result. Never raises AgentError: every ending
-    (done, rejected, failing tests, budget, Ctrl-C, model error) becomes the result."""
+    (done, rejected, failing tests, budget, Ctrl-C, model error) becomes the result.
+
+    The model is built by the caller first, so a configuration problem (say, a missing key)
+    stops everything before a worktree or session exists."""
     from agent.testrunner import TestRunner
 
     started = time.monotonic()
     session_id = session_id or new_session_id()
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
-    model: Model | None = None
     workspace = None
     state = RunState(intent=intent)
     try:
-        model = build_model(config, events.emit, session_id=session_id)  # config problems fail before any git change
         dirty = repo.dirty_files()
         workspace = repo.create_worktree(session_id, intent)
         result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
@@ -120,7 +121,7 @@ def _fill_result(result: RunResult, state: RunState, workspace, model, started: 
             result.files_changed = workspace.files_changed()
         except AgentError:
             pass
-    if model is not None:
+    if model is not None:  # None only in tests that never get that far
         result.usage = model.usage.to_dict()
         result.cost = None if model.cost is None else round(model.cost, 6)
     result.duration = round(time.monotonic() - started, 3)

@@ -204,7 +204,7 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     plan = result.get("plan") or {}
     for s in plan.get("steps", []):
         sha = f" {s['commit'][:8]}" if s.get("commit") else ""
-        console.print(f"  step {s['index']}: {escape(s['title'])} [{s['status']}]{sha}")
+        console.print(f"  step {s['index']}: {escape(s['title'])} {escape('[' + s['status'] + ']')}{sha}")
     usage = result.get("usage") or {}
     if usage:
         cost = result.get("cost")

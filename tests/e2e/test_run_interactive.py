@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def spawn(repo, server, intent, *extra):
     cmd = agent_cmd("run", intent, "--base-url", server.base_url, "--model", "replay", *extra)
-    env = user_env(COLUMNS="120", TERM="xterm")
+    env = user_env(COLUMNS="120", TERM="dumb")  # plain text: no escape codes between the words we expect
     return pexpect.spawn(cmd[0], cmd[1:], cwd=str(repo), env=env, encoding="utf-8", timeout=60,
                          dimensions=(50, 120))
 
