@@ -233,6 +233,58 @@ def map_(
     print(json.dumps(result.to_dict(), indent=2) if json_out else result.text)
 
 
+def _config_here(overrides: dict | None = None):
+    """Config for commands that may run outside a repository (models, doctor)."""
+    from agent.config import load_config
+    from agent.errors import RepoError
+    from agent.workspace import Repo
+
+    try:
+        root = Repo.find(Path.cwd()).root
+    except RepoError:
+        root = Path.cwd()
+    return load_config(root, overrides)
+
+
+@app.command()
+def models(
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Show the resolved model tiers (instant, thinking, pro), their roles, efforts and prices."""
+    from agent.model import describe_tiers
+
+    rows = describe_tiers(_config_here({"model": model, "api": api, "base_url": base_url}))
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    from agent import ui
+
+    ui.render_tiers(ui.make_console(), rows)
+
+
+@app.command()
+def doctor(
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Check each model tier: configured, reachable, authenticated, able to call tools."""
+    from agent.model import doctor as check
+
+    rows = check(_config_here({"model": model, "api": api, "base_url": base_url}))
+    if json_out:
+        print(json.dumps(rows, indent=2))
+    else:
+        from agent import ui
+
+        ui.render_doctor(ui.make_console(), rows)
+    raise typer.Exit(0 if all(r["ok"] for r in rows) else 1)
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")

@@ -221,3 +221,28 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
         console.print(f"Throw away:     [bold]agent discard {sid}[/]")
     elif branch:
         console.print(f"\nNo commits on [cyan]{escape(branch)}[/]. Remove it with: agent discard {result['session_id']}")
+
+
+def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Model tiers", title_justify="left", show_lines=True)
+    for col in ("tier", "model", "roles", "context", "USD per 1M tokens"):
+        table.add_column(col)
+    for r in rows:
+        price = r["price"]
+        price_text = price if isinstance(price, str) else (
+            f"in {price.get('input')}\ncached {price.get('cached_input')}\nout {price.get('output')}"
+            + (f"\n[dim]checked {price['checked']}[/]" if price.get("checked") else ""))
+        efforts = "\n".join(f"{k} ({v})" for k, v in (r.get("role_efforts") or {}).items())
+        where = f"[dim]{r['provider']}, {r['api']} API\n{escape(r['base_url'] or '')}\n{escape(r['auth'])}[/]"
+        table.add_row(r["tier"], f"[bold]{escape(r['model'])}[/]\n{where}", escape(efforts or "escalation only"),
+                      str(r["context_window"]), price_text)
+    console.print(table)
+
+
+def render_doctor(console: Console, rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        mark = "[green]ok[/]  " if r["ok"] else "[red]FAIL[/]"
+        line = f"{mark} {r['tier']}: {escape(r.get('provider', ''))} {escape(r.get('model', ''))}"
+        if not r["ok"]:
+            line += f" - {escape(r['problem'])}"
+        console.print(line)
