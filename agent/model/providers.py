@@ -70,11 +70,16 @@ def _entra_token_provider() -> Any:
 
 
 def render_pinned(pinned: Mapping[str, str]) -> str:
+    """The marker line, then prompts/pinned.md with the pinned entries in a fixed order."""
+    from agent import prompts
+
     keys = [k for k in PINNED_ORDER if k in pinned] + sorted(k for k in pinned if k not in PINNED_ORDER)
-    parts = [MARKER, "What must stay true (kept verbatim across compaction):"]
-    for key in keys:
-        parts.append(f"## {key}\n{pinned[key]}")
-    return "\n\n".join(parts)
+    body = "\n\n".join(f"## {key}\n{pinned[key]}" for key in keys)
+    try:
+        text = prompts.render("pinned.md", pinned=body)
+    except OSError:  # prompts missing from a broken install: still never lose the pinned text
+        text = body
+    return f"{MARKER}\n{text}"
 
 
 def is_marker(item: Mapping[str, Any]) -> bool:
