@@ -17,6 +17,7 @@ no session has needed for PRUNE_DAYS are dropped instead of growing the cache fo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import marshal
 import os
 import tempfile
@@ -53,23 +54,7 @@ class ParseCache:
         return self.dir / f"{key}.bin"
 
     def _load(self, key: str) -> dict[str, tuple]:
-        if self.dir is None:
-            return {}
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
-            return {}
-        head = len(MAGIC)
-        if data[:head] != MAGIC or len(data) < head + 4:
-            return {}
-        payload = data[head + 4 :]
-        if zlib.crc32(payload) != int.from_bytes(data[head : head + 4], "big"):
-            return {}
-        try:
-            loaded = marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
+        return read_dict(self._path(key)) if self.dir is not None else {}
 
     def get(self, blob: str) -> tuple | None:
         key = blob[:1]
@@ -102,19 +87,60 @@ class ParseCache:
         for key in sorted(self._dirty):
             merged = self._load(key)  # another session may have added entries since we read
             merged.update(self._shards[key])
-            merged = {b: e for b, e in merged.items() if e[0] >= oldest}
+            merged = {b: e for b, e in merged.items() if isinstance(e, tuple) and e and e[0] >= oldest}
             self._shards[key] = merged
-            self._write(key, merged)
+            write_dict(self._path(key), merged)
         self._dirty.clear()
 
-    def _write(self, key: str, shard: dict) -> None:
-        payload = marshal.dumps(shard)
-        data = MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self._path(key))
-        except OSError:
+    # -- the stat cache: path -> (mtime_ns, ctime_ns, size, inode, blob), one per worktree --
+    def _stats_path(self, root: Path) -> Path | None:
+        if self.dir is None:
+            return None
+        return self.dir / f"stat-{hashlib.sha1(str(root).encode()).hexdigest()[:16]}.bin"
+
+    def load_stats(self, root: Path) -> dict[str, tuple]:
+        path = self._stats_path(root)
+        return read_dict(path) if path else {}
+
+    def save_stats(self, root: Path, stats: dict[str, tuple]) -> None:
+        path = self._stats_path(root)
+        if path is not None:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_dict(path, stats)
+
+
+def read_dict(path: Path) -> dict:
+    """A dict written by write_dict, or {} when missing, damaged or not ours."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    head = len(MAGIC)
+    if data[:head] != MAGIC or len(data) < head + 4:
+        return {}
+    payload = data[head + 4 :]
+    if zlib.crc32(payload) != int.from_bytes(data[head : head + 4], "big"):
+        return {}
+    try:
+        loaded = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def write_dict(path: Path, value: dict) -> None:
+    """Write atomically: a temporary file in the same directory, then os.replace."""
+    payload = marshal.dumps(value)
+    data = MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

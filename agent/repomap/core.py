@@ -81,8 +81,7 @@ class RepoMap:
         self._cache_dir = cache_dir
         self._cache: ParseCache | None = None
         self._lock = threading.Lock()
-        self._graph_key: tuple | None = None
-        self._graph: tuple | None = None
+        self._stats: dict[str, tuple] | None = None
 
     # -- parsing -------------------------------------------------------------------------
     def _parse_cache(self) -> ParseCache:
@@ -97,7 +96,12 @@ class RepoMap:
     def _scan(self) -> list[tuple[str, tuple]]:
         """Every mapped file with its record, parsing only content the cache has not seen."""
         cache = self._parse_cache()
-        entries = list_files(self.root)
+        if self._stats is None:
+            self._stats = cache.load_stats(self.root)
+        before = dict(self._stats)
+        entries = list_files(self.root, self._stats)
+        if self._stats != before:
+            cache.save_stats(self.root, self._stats)
         records: dict[str, tuple] = {}
         todo: list[FileEntry] = []
         for e in entries:

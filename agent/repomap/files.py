@@ -1,16 +1,18 @@
 """Which files the map covers, and the git blob id of each one's current content.
 
-Git already knows both cheaply: `git ls-files -s` lists tracked files with their staged blob
-ids, `--others --exclude-standard` lists untracked files that are not ignored, and `-m` names
-the tracked files whose working copy differs from the index. Only those modified and untracked
-files need hashing here, so a warm listing of thousands of files costs a few git calls.
+`git ls-files` lists tracked files, and with `--others --exclude-standard` the untracked ones
+that are not ignored. Blob ids are computed here (sha1 of "blob <len>\\0" + content, as git
+does) and remembered with the file's stat, so a warm listing of thousands of files costs two
+git calls and one stat per file; only new or changed files are read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,62 +94,76 @@ def _read(proc: subprocess.Popen) -> list[str] | None:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def list_files(root: Path) -> list[FileEntry]:
+def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEntry]:
     """Tracked plus untracked-not-ignored files under `root`, minus .agentignore and skipped ones.
 
-    Outside a git repository, falls back to walking the tree (no ignore rules but ours).
+    `stats` (path -> (mtime_ns, ctime_ns, size, inode, blob)) remembers blob ids between runs and
+    is updated in place. Git's own index can't be trusted for this: a rewrite that keeps size
+    and mtime within the same second looks clean to `git ls-files -m`. ctime can't be set back,
+    so with it a changed stat is a changed file. Outside a git repository, walks the tree.
     """
     ignore = root / AGENTIGNORE
     extra = [f"--exclude-from={ignore}"] if ignore.is_file() else []
     # the calls are independent: let git run them side by side
     staged = _git_z(root, "-s")
     others = _git_z(root, "--others", "--exclude-standard", *extra)
-    modified = _git_z(root, "-m")
     agent_ignored = _git_z(root, "--cached", "-i", *extra) if extra else None
-    staged_lines, other_paths, modified_paths = _read(staged), _read(others), _read(modified)
+    staged_lines, other_paths = _read(staged), _read(others)
     dropped = set(_read(agent_ignored) or ()) if agent_ignored else set()
-    if staged_lines is None or other_paths is None or modified_paths is None:
-        return _walk(root)
-
-    blobs: dict[str, str | None] = {}
-    for line in staged_lines:
-        meta, _, path = line.partition("\t")
-        mode, blob, stage = meta.split(" ")
-        if mode in ("160000", "120000") or path in dropped or skipped(path):
-            continue  # submodules and symlinks are not files of this tree
-        blobs[path] = blob if stage == "0" else None  # conflicted: hash the working copy
-    stale = set(modified_paths) | {p for p, b in blobs.items() if b is None}
-    for path in other_paths:
-        if not skipped(path):
-            stale.add(path)
-    for path in stale:
-        if path in dropped or skipped(path):
+    if staged_lines is None or other_paths is None:
+        names = _walk(root)
+    else:
+        names = []
+        for line in staged_lines:
+            meta, _, path = line.partition("\t")
+            if not meta.startswith(("160000", "120000")):  # submodules and symlinks: not our files
+                names.append(path)
+        names = sorted(set(names) - dropped)
+        names.extend(other_paths)
+    stats = {} if stats is None else stats
+    out = []
+    for path in names:
+        if skipped(path):
             continue
-        blobs[path] = _hash_file(root / path)
-        if blobs[path] == "":  # deleted in the working tree
-            del blobs[path]
-    return [FileEntry(p, b) for p, b in sorted(blobs.items())]
+        blob = _blob(root, path, stats)
+        if blob != "":
+            out.append(FileEntry(path, blob))
+    out.sort(key=lambda e: e.path)
+    return out
 
 
-def _hash_file(path: Path) -> str | None:
+def _blob(root: Path, path: str, stats: dict[str, tuple]) -> str | None:
+    """The file's blob id ("" when it is gone or not a regular file, None when too big)."""
     try:
-        if not path.is_file() or path.is_symlink():
-            return ""
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return blob_id(path.read_bytes())
+        st = os.lstat(os.path.join(root, path))
     except OSError:
         return ""
+    if not stat.S_ISREG(st.st_mode):
+        return ""
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    known = stats.get(path)
+    if known is not None and known[:4] == key:
+        return known[4]
+    if st.st_size > MAX_FILE_BYTES:
+        return None
+    try:
+        with open(os.path.join(root, path), "rb") as fh:
+            blob = blob_id(fh.read())
+    except OSError:
+        return ""
+    # Like git's racy-clean rule: a file touched in the last seconds may change again within
+    # the same timestamp tick, so its stat is not remembered yet.
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > 2_000_000_000:
+        stats[path] = (*key, blob)
+    else:
+        stats.pop(path, None)
+    return blob
 
 
-def _walk(root: Path) -> list[FileEntry]:
+def _walk(root: Path) -> list[str]:
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
         for name in filenames:
-            rel = Path(dirpath, name).relative_to(root).as_posix()
-            if not skipped(rel):
-                blob = _hash_file(root / rel)
-                if blob != "":
-                    out.append(FileEntry(rel, blob))
-    return sorted(out, key=lambda e: e.path)
+            out.append(Path(dirpath, name).relative_to(root).as_posix())
+    return out
