@@ -349,4 +349,21 @@ def validate(config: Config, env: Mapping[str, str] | None = None) -> dict[str, 
         resolve_key(tier, env)
         if tier.provider == "azure":
             azure_endpoint(tier, env)
+            if tier.auth == "entra" and not _has_azure_identity():
+                raise ConfigError(
+                    f"models.{tier.name}: auth = \"entra\" needs azure-identity: pip install 'agent[azure]' "
+                    "(or use key auth with AZURE_OPENAI_API_KEY)")
     return tiers
+
+
+def _has_azure_identity() -> bool:
+    """Found without importing it (that is slow and may probe credentials)."""
+    import importlib.util
+    import sys
+
+    if "azure.identity" in sys.modules:
+        return sys.modules["azure.identity"] is not None
+    try:
+        return importlib.util.find_spec("azure.identity") is not None
+    except (ImportError, ValueError):
+        return False

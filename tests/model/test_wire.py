@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 
+import pytest
+
+from agent.config import Config
+from agent.errors import ConfigError
+from agent.model import build_model
 from agent.tools import STEP_TOOLS
 from tests.model.conftest import conversation, model_requests, session
 
@@ -111,3 +118,42 @@ def test_azure_classic_responses_path(events):
     assert (req["path"], req["query"]) == ("/openai/responses", {"api-version": "2025-04-01-preview"})
     assert req["headers"]["api-key"] == "az-key-123"
     assert json.loads(json.dumps(req["body"]))["model"] == "dep-52"
+
+
+def _fake_azure_identity(monkeypatch):
+    azure = types.ModuleType("azure")
+    identity = types.ModuleType("azure.identity")
+    scopes: list[str] = []
+    identity.DefaultAzureCredential = lambda: object()
+
+    def get_bearer_token_provider(_credential, scope):
+        scopes.append(scope)
+        return lambda: "entra-token-xyz"
+
+    identity.get_bearer_token_provider = get_bearer_token_provider
+    azure.identity = identity
+    monkeypatch.setitem(sys.modules, "azure", azure)
+    monkeypatch.setitem(sys.modules, "azure.identity", identity)
+    return scopes
+
+
+def test_azure_entra_id_sends_a_bearer_token_in_both_styles(events, monkeypatch):
+    scopes = _fake_azure_identity(monkeypatch)
+    for version in (None, "2025-04-01-preview"):
+        models = {"thinking": {"provider": "azure", "model": "dep-52", "auth": "entra", "api": "chat",
+                               "endpoint": lambda s: s.url, **({"api_version": version} if version else {})}}
+        with session({"api_key": "entra-token-xyz", "turns": [{"text": "hi"}]}, events, models=models) as (srv, m):
+            assert m.respond(conversation(), [], "edit").text == "hi"
+            req = model_requests(srv)[0]
+        assert req["headers"]["authorization"] == "Bearer entra-token-xyz"
+        assert "api-key" not in req["headers"]
+    assert scopes == ["https://cognitiveservices.azure.com/.default"] * 2
+
+
+def test_azure_entra_without_azure_identity_is_a_config_error(events, monkeypatch):
+    monkeypatch.setitem(sys.modules, "azure.identity", None)  # as if not installed
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    cfg = Config(models={"thinking": {"provider": "azure", "model": "d", "auth": "entra",
+                                      "endpoint": "https://r.openai.azure.com"}})
+    with pytest.raises(ConfigError, match=r"pip install 'agent\[azure\]'"):
+        build_model(cfg, events, session_id="s", env={})
