@@ -6,9 +6,12 @@ The person's checkout is only ever written by `apply_branch` (which they asked f
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import RepoError, WorkspaceError
@@ -99,7 +102,24 @@ class Repo:
         except OSError as exc:
             raise WorkspaceError(f"cannot update {exclude}: {exc.strerror}") from None
 
+    @contextmanager
+    def _worktree_lock(self) -> Iterator[None]:
+        """Serialise worktree add/remove: concurrent `git worktree add` calls read each other's
+        half-written registrations and fail (seen with four sessions started at once)."""
+        lock_path = self.git_common_dir / "agent" / "worktrees.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def create_worktree(self, session_id: str, slug: str) -> Workspace:
+        with self._worktree_lock():
+            return self._create_worktree(session_id, slug)
+
+    def _create_worktree(self, session_id: str, slug: str) -> Workspace:
         path = self.worktree_path(session_id)
         branch = f"agent/{slugify(slug)}-{session_id[:6]}"
         if self.branch_exists(branch):
@@ -120,7 +140,10 @@ class Repo:
     def open_worktree(self, session_id: str, branch: str, path: Path, *,
                       base_commit: str | None = None) -> Workspace:
         """Reopen a session's worktree (resume); recreate it from the branch if the directory vanished."""
-        path = Path(path)
+        with self._worktree_lock():
+            return self._open_worktree(branch, Path(path), base_commit)
+
+    def _open_worktree(self, branch: str, path: Path, base_commit: str | None) -> Workspace:
         if not self.branch_exists(branch):
             raise RepoError(f"the session branch {branch} no longer exists; the session cannot be resumed")
         if not _is_worktree_of(path, branch):
@@ -138,10 +161,13 @@ class Repo:
             base_commit = out(run_git(self.root, "merge-base", "HEAD", branch)).strip()
         return Workspace(path, branch, base_commit)
 
-    def remove_worktree(self, path: Path, branch: str | None, delete_branch: bool = True) -> None:
+    def remove_worktree(self, path: Path | None, branch: str | None, delete_branch: bool = True) -> None:
         """Force-remove a session worktree (dir and registration) and, by default, its branch. Idempotent."""
-        path = Path(path)
-        if path.exists():
+        with self._worktree_lock():
+            self._remove_worktree(Path(path) if path else None, branch, delete_branch)
+
+    def _remove_worktree(self, path: Path | None, branch: str | None, delete_branch: bool) -> None:
+        if path is not None and path.exists():
             proc = run_git(self.root, "worktree", "remove", "--force", "--force", str(path), check=False)
             if proc.returncode != 0 and path.exists():
                 # Not (or no longer) registered: delete it only if it is one of ours.
