@@ -13,15 +13,17 @@ from typing import Any
 
 from agent.errors import ConfigError
 
-_OPENAI = "OpenAI API pricing (standard tier), as listed in GitHub Copilot's models-and-pricing table"
+# OpenAI's own price page is not reachable from where these were checked; several independent
+# listings of OpenAI's standard-tier prices agreed on these figures.
+_OPENAI = "OpenAI standard-tier API prices, as listed by independent third parties"
 
 DEFAULT_PRICES: dict[str, dict[str, Any]] = {
     "gpt-5.2": {"input": 1.75, "cached_input": 0.175, "output": 14.00, "checked": "2026-11-22", "source": _OPENAI},
     "gpt-5.2-chat-latest": {"input": 1.75, "cached_input": 0.175, "output": 14.00, "checked": "2026-11-22",
                             "source": _OPENAI},
     # Pro has no cached-input discount: cached tokens are billed at the input price.
-    "gpt-5.2-pro": {"input": 21.00, "cached_input": 21.00, "output": 168.00, "checked": "2025-12-11",
-                    "source": "OpenAI GPT-5.2 launch pricing"},
+    "gpt-5.2-pro": {"input": 21.00, "cached_input": 21.00, "output": 168.00, "checked": "2026-11-22",
+                    "source": _OPENAI},
 }
 
 

@@ -124,6 +124,9 @@ def classify(exc: BaseException, *, provider: str, model: str, url: str, key_env
             return "raise", ModelNotFound(f"model or deployment '{model}' not found at {url}")
         if status == 429 and code == "insufficient_quota":
             return "raise", ModelError(f"{provider} quota exhausted for '{model}': {_message(exc)}")
+        # The server may say a retry is pointless (OpenAI sends x-should-retry); trust it.
+        if exc.response.headers.get("x-should-retry", "").lower() == "false":
+            return "raise", ModelError(f"{provider} failed for '{model}' (HTTP {status}): {_message(exc)}")
         if status in (408, 409, 429) or status >= 500:
             return "retry", retry_after(exc.response.headers)
         if status == 400 and is_context_error(exc):

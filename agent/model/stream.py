@@ -76,7 +76,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 def _dump(obj: Any) -> dict[str, Any]:
     if isinstance(obj, dict):
         return dict(obj)
-    return obj.model_dump(mode="json", exclude_none=True)
+    # warnings=False: compacted output echoes input-shaped items the SDK's output types don't describe
+    return obj.model_dump(mode="json", exclude_none=True, warnings=False)
 
 
 # -- Responses ---------------------------------------------------------------------------------
