@@ -267,6 +267,13 @@ def _apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | 
                 hr.detail = closest_region(index, old)
             continue
         m = loc.match
+        if _loose_edge(hunk, m, len(tf.lines)):
+            hr.status = REJECTED
+            hr.reason = ("uncertain: the header counts do not match the hunk's lines, so context is "
+                         "missing, and the added lines at the hunk's edge have no context to pin them")
+            hr.detail = ("Give a few unchanged lines on both sides of the added lines.\n"
+                         + closest_region(index, hunk.old_lines))
+            continue
         hr.level, hr.line = level_name(m.level), m.start + 1
         if hunk.old_start is not None:
             offset = m.anchor - (hunk.old_start - 1)
@@ -282,6 +289,18 @@ def _apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | 
                 h.detail = "Merge them into one hunk, or send them against the file as it is now."
             return None
     return _build(tf, placed)
+
+
+def _loose_edge(hunk: Hunk, m: Match, n: int) -> bool:
+    """Added lines at an edge of a hunk whose header says lines are missing, away from the file's edge.
+
+    With no context on that side, only the missing lines could have said where they go.
+    """
+    if hunk.old_len is None or not hunk.lines:
+        return False
+    if len(hunk.old_lines) == hunk.old_len:
+        return False
+    return (hunk.lines[-1][0] == "+" and m.end < n) or (hunk.lines[0][0] == "+" and m.start > 0)
 
 
 def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFile:

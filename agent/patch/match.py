@@ -23,6 +23,7 @@ _PUNCT = str.maketrans({
     "\ufeff": "", "\u2026": "...",
 })
 _WS = re.compile(r"\s+")
+_DASHES = re.compile(r"-{2,}")  # "--" often comes back as an em dash
 
 
 def _k_exact(s: str) -> str:
@@ -38,7 +39,7 @@ def _k_space(s: str) -> str:
 
 
 def _k_unicode(s: str) -> str:
-    s = unicodedata.normalize("NFC", s).translate(_PUNCT)
+    s = _DASHES.sub("-", unicodedata.normalize("NFC", s).translate(_PUNCT))
     return _WS.sub(" ", s).strip()
 
 
@@ -145,7 +146,17 @@ def locate(index: FileIndex, hunk_lines: list[tuple[str, str]], expected: list[i
     for level in range(top):
         found = _find(index, lines, level, hunk_lines)
         if found:
-            return _decide(found, level, expected)
+            loc = _decide(found, level, expected)
+            if loc.match is not None and expected and loc.match.anchor not in expected:
+                # A unique match away from the header: if a looser level fits exactly where the
+                # header says, the two signals disagree (e.g. a dropped context line made the hunk
+                # fit a look-alike block elsewhere), and we do not guess between them.
+                for looser in range(level + 1, top):
+                    other = [m for m in _find(index, lines, looser, hunk_lines)
+                             if m.anchor in expected and m.start != loc.match.start]
+                    if other:
+                        return Located(None, [loc.match, other[0]], level)
+            return loc
     return Located()
 
 
@@ -205,12 +216,37 @@ def _find_trimmed(index: FileIndex, lines, level: int, full) -> list[Match]:
             if sum(1 for _, _, t in part if t.strip()) < 2:
                 continue
             for m in _find_aligned(index, part, level, full, nonblank_skips=1):
+                if _trimmed_nearby(index, lines[:a], lines[len(lines) - b:], m, level):
+                    continue
                 m.anchor -= a
                 m.trimmed = (a, b)
                 found.append(m)
         if found:
             return found
     return []
+
+
+def _trimmed_nearby(index: FileIndex, head, tail, m: Match, level: int, gap: int = 6) -> bool:
+    """Are the trimmed-off context lines in the file a little away from the match?
+
+    Then they were not wrong, lines are missing between them and the change, and where the change
+    goes relative to those missing lines is unknown.
+    """
+    keys = index.keys(level)
+    kf = key_for(level)
+
+    def block_at(want: list[str], lo: int, hi: int) -> bool:
+        want = [w for w in want if w]
+        if not want:
+            return False
+        it = iter(keys[max(0, lo):min(len(keys), hi)])
+        return all(any(k == w for k in it) for w in want)  # in order, gaps allowed
+
+    head_keys = [kf(t) for _, _, t in head]
+    tail_keys = [kf(t) for _, _, t in tail]
+    if head_keys and block_at(head_keys, m.start - len(head) - gap, m.start):
+        return True
+    return bool(tail_keys) and block_at(tail_keys, m.end, m.end + len(tail) + gap)
 
 
 def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: int) -> list[Match]:
@@ -231,6 +267,8 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
     if lo >= hi:
         return []
     lines, want = lines[lo:hi], want[lo:hi]
+    if len(lines) > 300:
+        return []  # the search recurses per line; hunks this long are matched as blocks or not at all
     nonblank = sum(1 for w in want if w)
     out = []
     for s in index.positions(level, want[0]):
@@ -249,37 +287,45 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
 
 
 def _align(keys: list[str], lines, want: list[str], start: int, full, budget: int):
+    """Depth-first alignment; direct matches first, then blank skips, then non-blank skips."""
     n, m = len(keys), len(lines)
-    pairs: list[tuple[int, int]] = []
-    i, j = start, 0
-    skipped = 0
-    blank_skips = 0
-    while j < m:
+    side_kinds = {k for _, k, _ in lines}
+    # changes[x]: how many lines of the other side (+ for the old side) precede full-hunk line x
+    changes = [0]
+    for k, _ in full:
+        changes.append(changes[-1] + (k != " " and k not in side_kinds))
+    steps = [0]
+
+    def go(i: int, j: int, last, skipped: int, blanks: int, pairs: list):
+        steps[0] += 1
+        if steps[0] > 2000:  # pathological blank-line soup: give up rather than search forever
+            return None
+        if j == m:
+            return pairs, i, skipped
         hi, kind, _ = lines[j]
         if i < n and keys[i] == want[j]:
-            pairs.append((hi, i))
-            i += 1
-            j += 1
-            continue
-        # A context line of the hunk that the file lacks: drop it.
-        if kind == " " and j > 0:
-            if not want[j] and blank_skips < 3:
-                blank_skips += 1
-                j += 1
+            res = go(i + 1, j + 1, (hi, kind), skipped, blanks, [*pairs, (hi, i)])
+            if res:
+                return res
+        options = []
+        # A file line the hunk lacks, kept as it is: only after a matched line, with nothing added
+        # between the two (else where the added lines go is a guess) and not inside a run of
+        # removed lines (would it go too?).
+        if (i < n and last is not None and (kind == " " or last[1] == " ")
+                and changes[hi] == changes[last[0] + 1]):
+            options.append((not keys[i], i + 1, j))
+        # A context line of the hunk that the file lacks: dropped.
+        if kind == " " and j > 0 and (not want[j] or j + 1 < m):
+            options.append((not want[j], i, j + 1))
+        for blank, ni, nj in sorted(options, key=lambda o: not o[0]):
+            if blank and blanks < 3:
+                res = go(ni, nj, last, skipped, blanks + 1, pairs)
+            elif not blank and skipped < budget:
+                res = go(ni, nj, last, skipped + 1, blanks, pairs)
+            else:
                 continue
-            if want[j] and skipped < budget and j + 1 < m:
-                skipped += 1
-                j += 1
-                continue
-        # A file line the hunk lacks, kept as it is: only between adjacent context lines.
-        if i < n and j > 0 and kind == " " and lines[j - 1][1] == " " and lines[j - 1][0] + 1 == hi:
-            if not keys[i] and blank_skips < 3:
-                blank_skips += 1
-                i += 1
-                continue
-            if skipped < budget:
-                skipped += 1
-                i += 1
-                continue
+            if res:
+                return res
         return None
-    return pairs, i, skipped
+
+    return go(start, 0, None, 0, 0, [])

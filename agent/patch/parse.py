@@ -16,7 +16,7 @@ DEV_NULL = "/dev/null"
 
 _HUNK_RE = re.compile(r"^@@+\s*(?:-(\d+)(?:,(\d+))?)?\s*(?:\+(\d+)(?:,(\d+))?)?\s*@@+(.*)$")
 _GIT_RE = re.compile(r"^diff --git (\"?a/.+?\"?) (\"?b/.+\"?)$")
-_FENCE_RE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)\s*$")
+_FENCE_RE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)\s*$")  # column 0: " ```" is a diff context line
 
 
 @dataclass
@@ -77,7 +77,7 @@ def extract_diff(text: str) -> str:
         m = _FENCE_RE.match(line)
         if current is None and m:
             current, fence = [], m.group(1)
-        elif current is not None and line.strip().startswith(fence[:3]) and line.strip().strip(fence[0]) == "":
+        elif current is not None and line.startswith(fence) and line.rstrip().strip(fence[0]) == "":
             blocks.append(current)
             current = None
         elif current is not None:
