@@ -1,9 +1,10 @@
 """Which files the map covers, and the git blob id of each one's current content.
 
 `git ls-files` lists tracked files, and with `--others --exclude-standard` the untracked ones
-that are not ignored. Blob ids are computed here (sha1 of "blob <len>\\0" + content, as git
-does) and remembered with the file's stat, so a warm listing of thousands of files costs two
-git calls and one stat per file; only new or changed files are read.
+that are not ignored, with `-s` the blob ids in the index and with `-m` which of those no longer
+match. Blob ids git cannot vouch for are computed here (sha1 of "blob <len>\\0" + content, as
+git does). Each is remembered with the file's stat, so a warm listing of thousands of files
+costs a few git calls and one stat per file; only new or changed files are read.
 """
 
 from __future__ import annotations
@@ -107,17 +108,29 @@ def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEn
     # the calls are independent: let git run them side by side
     staged = _git_z(root, "-s")
     others = _git_z(root, "--others", "--exclude-standard", *extra)
+    modified = _git_z(root, "-m")
     agent_ignored = _git_z(root, "--cached", "-i", *extra) if extra else None
-    staged_lines, other_paths = _read(staged), _read(others)
+    index = subprocess.run(["git", "rev-parse", "--git-path", "index"], cwd=root, capture_output=True, text=True)
+    staged_lines, other_paths, changed = _read(staged), _read(others), _read(modified)
     dropped = set(_read(agent_ignored) or ()) if agent_ignored else set()
-    if staged_lines is None or other_paths is None:
+    known: dict[str, str] = {}  # blob ids from git's index that we can trust (see _blob)
+    index_time = 0
+    if staged_lines is None or other_paths is None or changed is None:
         names = _walk(root)
     else:
+        try:
+            index_time = os.stat(root / index.stdout.strip()).st_mtime_ns - 2_000_000_000
+        except OSError:
+            index_time = 0
         names = []
         for line in staged_lines:
             meta, _, path = line.partition("\t")
             if not meta.startswith(("160000", "120000")):  # submodules and symlinks: not our files
                 names.append(path)
+                if meta.endswith(" 0"):
+                    known[path] = meta.split(" ")[1]
+        for path in changed:
+            known.pop(path, None)
         names = sorted(set(names) - dropped)
         names.extend(other_paths)
     stats = {} if stats is None else stats
@@ -125,15 +138,21 @@ def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEn
     for path in names:
         if skipped(path):
             continue
-        blob = _blob(root, path, stats)
+        blob = _blob(root, path, stats, known.get(path), index_time)
         if blob != "":
             out.append(FileEntry(path, blob))
     out.sort(key=lambda e: e.path)
     return out
 
 
-def _blob(root: Path, path: str, stats: dict[str, tuple]) -> str | None:
-    """The file's blob id ("" when it is gone or not a regular file, None when too big)."""
+def _blob(root: Path, path: str, stats: dict[str, tuple], staged: str | None = None,
+          index_time: int = 0) -> str | None:
+    """The file's blob id ("" when it is gone or not a regular file, None when too big).
+
+    `staged` is git's blob id for a file `git ls-files -m` calls clean. It is trusted only when
+    the file's ctime is older than the index (less a margin): nothing has written the file since
+    git last looked at it. Otherwise (and for untracked files) the content is hashed here.
+    """
     try:
         st = os.lstat(os.path.join(root, path))
     except OSError:
@@ -144,6 +163,9 @@ def _blob(root: Path, path: str, stats: dict[str, tuple]) -> str | None:
     known = stats.get(path)
     if known is not None and known[:4] == key:
         return known[4]
+    if staged is not None and st.st_ctime_ns < index_time:
+        stats[path] = (*key, staged)
+        return staged
     if st.st_size > MAX_FILE_BYTES:
         return None
     try:
