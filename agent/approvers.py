@@ -34,6 +34,8 @@ class PlanStep:
     status: str = "pending"  # pending|running|committed|skipped|unchanged|failed|quit
     commit: str | None = None
     summary: str = ""
+    usage: dict[str, int] | None = None  # model usage spent on this step
+    cost: float | None = None  # USD; None when unknown
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

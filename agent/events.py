@@ -34,7 +34,7 @@ EVENT_TYPES: dict[str, str] = {
     "tool_result": "name, ok, summary",
     "diff_applied": "files, ok, summary",
     "tests_run": "command, passed, exit_code, duration, counts, summary, report (abridged), timed_out, full (bool)",
-    "step_finished": "index, status (committed|skipped|unchanged|failed|quit), commit, summary",
+    "step_finished": "index, status (committed|skipped|unchanged|failed|quit), commit, summary, usage, cost",
     "commit_created": "index, sha, message, files",
     "session_finished": "the result object (status, exit_code, branch, commits, files_changed, tests, usage, cost)",
     "error": "message, kind",

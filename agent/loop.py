@@ -158,8 +158,7 @@ class Loop:
                         emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
                         continue
                     if not self.approver.interactive:
-                        step.status = "failed"
-                        emit("step_finished", index=step.index, status="failed", commit=None, summary=summary)
+                        self._finish(step, "failed", summary)
                         raise TestsFailed(
                             f"step {step.index} ({step.title}): tests still fail after {max_attempts} attempts: {result.summary()}",
                             hint="the failing changes are left uncommitted in the worktree",
@@ -185,8 +184,7 @@ class Loop:
                     self.conv.add_user(f"The person skipped step {step.index}; its changes were reverted.")
                     self._finish(step, "skipped", summary)
                     return
-                step.status = "quit"
-                emit("step_finished", index=step.index, status="quit", commit=None, summary=summary)
+                self._finish(step, "quit", summary)
                 raise Rejected(f"stopped at step {step.index} by the person",
                                hint="the step's uncommitted changes are left in the worktree")
         finally:
@@ -203,7 +201,11 @@ class Loop:
 
     def _finish(self, step: PlanStep, status: str, summary: str, commit: str | None = None) -> None:
         step.status, step.summary, step.commit = status, summary, commit
-        self.events.emit("step_finished", index=step.index, status=status, commit=commit, summary=summary)
+        usage, cost = getattr(self.model, "step_usage", None), getattr(self.model, "step_cost", None)
+        step.usage = usage.to_dict() if usage is not None else None
+        step.cost = None if cost is None else round(cost, 6)
+        self.events.emit("step_finished", index=step.index, status=status, commit=commit, summary=summary,
+                         usage=step.usage, cost=step.cost)
 
     # ------------------------------------------------------------------ helpers
 

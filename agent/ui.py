@@ -120,6 +120,10 @@ class Renderer:
         self._say(f"[green]committed[/] {d['sha'][:8]} {escape(d['message'])}")
 
     def _on_step_finished(self, d):
+        if d.get("usage"):
+            cost = "unknown" if d.get("cost") is None else f"${d['cost']:.4f}"
+            self._say(f"[dim]  step {d['index']}: {d['usage']['input_tokens']} tokens in, "
+                      f"{d['usage']['output_tokens']} out, cost {cost}[/]")
         if d["status"] == "unchanged":
             self._say(f"[yellow]step {d['index']} changed nothing[/]: not committed")
         elif d["status"] == "skipped":
