@@ -360,7 +360,7 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str]) -> str:
         cells.append(f"**{c['correct']} / {c['rejected']} / {c['wrong']}** ({100 * c['correct'] / max(1, n):.1f}%)")
     lines.append(f"| **total** | {n} | " + " | ".join(cells) + " |")
     lines += ["", f"Engine cases not applied correctly: {len(failures)}", ""]
-    lines += [f"- {f}" for f in failures[:60]]
+    lines += [f"- {f}" for f in failures[:400]]
     return "\n".join(lines) + "\n"
 
 

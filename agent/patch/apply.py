@@ -320,8 +320,15 @@ def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFi
             keep(cur)
             cur += 1
         at = dict(m.pairs)
+        extras: dict[int, list[int]] = {}
+        for hi, fi in m.extras:
+            extras.setdefault(hi, []).append(fi)
         reindent = m.indent is not None and not m.indent.identity
         for hi, (kind, text) in enumerate(hunk.lines):
+            for fi in extras.get(hi, ()):  # file lines the hunk lacks stay right before this line
+                while cur <= fi:
+                    keep(cur)
+                    cur += 1
             if kind == "+":
                 out_lines.append(m.indent.apply(text) if reindent else text)
                 out_ends.append(eol)

@@ -59,6 +59,7 @@ class Match:
     anchor: int  # where hunk old line 0 would be: compared with the header's line number
     indent: IndentMap | None = None
     trimmed: tuple[int, int] = (0, 0)
+    extras: list[tuple[int, int]] = field(default_factory=list)  # (hunk line, file line) the hunk lacks
 
 
 @dataclass
@@ -258,11 +259,13 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
     keys = index.keys(level)
     kf = key_for(level)
     want = [kf(t) for _, _, t in lines]
-    # Leading/trailing blank context lines carry no anchor: drop them.
+    # Blank context lines at the edges (before the first change, after the last) carry no anchor.
+    first = next((x for x, (k, _) in enumerate(full) if k != " "), len(full))
+    last = max((x for x, (k, _) in enumerate(full) if k != " "), default=-1)
     lo, hi = 0, len(lines)
-    while lo < hi and lines[lo][1] == " " and not want[lo]:
+    while lo < hi and lines[lo][1] == " " and not want[lo] and lines[lo][0] < first:
         lo += 1
-    while hi > lo and lines[hi - 1][1] == " " and not want[hi - 1]:
+    while hi > lo and lines[hi - 1][1] == " " and not want[hi - 1] and lines[hi - 1][0] > last:
         hi -= 1
     if lo >= hi:
         return []
@@ -275,15 +278,72 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
         res = _align(keys, lines, want, s, full, nonblank_skips)
         if res is None:
             continue
-        pairs, end, skipped = res
+        steps, end, skipped = res
+        pairs = [(h, f) for h, f, extra in steps if not extra]
+        extras = [(h, f) for h, f, extra in steps if extra]
+        side = {k for _, k, _ in lines}
+        if _loose_insertion(full, pairs, side) or not _anchored(full, pairs, side):
+            continue
         if skipped and nonblank - skipped < 2:
             continue  # too little of the hunk actually matched to trust the place
-        mt = Match(s, end, level, pairs, s - lo)
+        mt = Match(s, end, level, pairs, s - lo, extras=extras)
         mt.indent = indent_map([(full[hi_][1], index.lines[fi]) for hi_, fi in pairs])
         if mt.indent is None:
             continue
         out.append(mt)
     return out
+
+
+def _loose_insertion(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
+    """Do kept file lines sit between the matched neighbours of some run of added lines?
+
+    Then the hunk does not say whether the added lines go before or after them.
+    """
+    at = dict(pairs)
+    matched = sorted(at)
+    x = 0
+    while x < len(full):
+        if full[x][0] == " " or full[x][0] in side_kinds:
+            x += 1
+            continue
+        y = x
+        while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
+            y += 1
+        before = [h for h in matched if h < x]
+        after = [h for h in matched if h >= y]
+        if before and after and at[after[0]] - at[before[-1]] > 1:
+            return True
+        x = y
+    return False
+
+
+def _anchored(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
+    """Is every run of added lines pinned on one side by a non-blank line, through matched lines
+    that are consecutive in the file? Blank lines alone slide too easily to pin anything."""
+    at = dict(pairs)
+
+    def chain(h: int, step: int) -> bool:
+        prev = None
+        while 0 <= h < len(full) and h in at:
+            if prev is not None and at[h] != prev + step:
+                return False
+            if full[h][1].strip():
+                return True
+            prev, h = at[h], h + step
+        return False
+
+    x = 0
+    while x < len(full):
+        if full[x][0] == " " or full[x][0] in side_kinds:
+            x += 1
+            continue
+        y = x
+        while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
+            y += 1
+        if not (chain(x - 1, -1) or chain(y, 1)):
+            return False
+        x = y
+    return True
 
 
 def _align(keys: list[str], lines, want: list[str], start: int, full, budget: int):
@@ -304,24 +364,26 @@ def _align(keys: list[str], lines, want: list[str], start: int, full, budget: in
             return pairs, i, skipped
         hi, kind, _ = lines[j]
         if i < n and keys[i] == want[j]:
-            res = go(i + 1, j + 1, (hi, kind), skipped, blanks, [*pairs, (hi, i)])
+            res = go(i + 1, j + 1, (hi, kind), skipped, blanks,
+                     [*pairs, (hi, i, False)])
             if res:
                 return res
+        extra = [(hi, i, True)] if i < n else []
         options = []
         # A file line the hunk lacks, kept as it is: only after a matched line, with nothing added
         # between the two (else where the added lines go is a guess) and not inside a run of
         # removed lines (would it go too?).
         if (i < n and last is not None and (kind == " " or last[1] == " ")
                 and changes[hi] == changes[last[0] + 1]):
-            options.append((not keys[i], i + 1, j))
+            options.append((not keys[i], i + 1, j, extra))
         # A context line of the hunk that the file lacks: dropped.
         if kind == " " and j > 0 and (not want[j] or j + 1 < m):
-            options.append((not want[j], i, j + 1))
-        for blank, ni, nj in sorted(options, key=lambda o: not o[0]):
+            options.append((not want[j], i, j + 1, []))
+        for blank, ni, nj, ext in sorted(options, key=lambda o: not o[0]):
             if blank and blanks < 3:
-                res = go(ni, nj, last, skipped, blanks + 1, pairs)
+                res = go(ni, nj, last, skipped, blanks + 1, [*pairs, *ext])
             elif not blank and skipped < budget:
-                res = go(ni, nj, last, skipped + 1, blanks, pairs)
+                res = go(ni, nj, last, skipped + 1, blanks, [*pairs, *ext])
             else:
                 continue
             if res:
