@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 patch_app = typer.Typer(help="Apply (possibly sloppy) unified diffs.", no_args_is_help=True)
 app.add_typer(patch_app, name="patch")
+from agent.cli_sessions import register as _register_sessions; _register_sessions(app)  # noqa: E402,E702,I001
 
 
 def _version(value: bool) -> None:
@@ -84,6 +85,8 @@ def run(
     test_command: TestCmdOpt = None,
     test_timeout: TestTimeoutOpt = None,
     no_syntax_check: NoSyntaxOpt = False,
+    background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
+    output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
 ) -> None:
     """Plan and carry out INTENT in a new worktree and branch, asking before each commit."""
     from agent.config import load_config
@@ -93,10 +96,14 @@ def run(
     overrides = _run_options(yes, json_out, max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
                              test_command, test_timeout, no_syntax_check)
     config = load_config(repo.root, overrides)
-    raise typer.Exit(_execute(intent, repo, config, yes=yes, json_out=json_out))
+    if background:
+        from agent.session.background import launch_cli
+
+        raise typer.Exit(launch_cli(intent, repo, config, yes=yes, json_out=json_out, output_patch=output_patch))
+    raise typer.Exit(_execute(intent, repo, config, yes=yes, json_out=json_out, output_patch=output_patch))
 
 
-def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None) -> int:
+def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None, output_patch=None) -> int:
     """Run a session with the terminal UI and/or JSON stream; returns the exit code."""
     from agent import ui
     from agent.approvers import NoTerminalApprover, YesApprover
@@ -130,6 +137,9 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     finally:
         renderer.stop_status()
         log.close()
+    from agent.session.report import write_reports
+
+    write_reports(repo.root, result.to_dict(), output_patch=output_patch)  # --output-patch, GITHUB_STEP_SUMMARY
     ui.render_result(console, result.to_dict())
     exc = result.__dict__.get("_exception")
     if exc is not None and os.environ.get("AGENT_DEBUG"):

@@ -36,6 +36,7 @@ EVENT_TYPES: dict[str, str] = {
     "tests_run": "command, passed, exit_code, duration, counts, summary, report (abridged), timed_out, full (bool)",
     "step_finished": "index, status (committed|skipped|unchanged|failed|quit), commit, summary, usage, cost",
     "commit_created": "index, sha, message, files",
+    "session_resumed": "session_id, intent, branch, worktree, base_commit, repo, planned, remaining_steps, rolled_back",
     "session_finished": "the result object (status, exit_code, branch, commits, files_changed, tests, usage, cost)",
     "error": "message, kind",
 }

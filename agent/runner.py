@@ -19,6 +19,7 @@ from agent.conversation import Conversation, Model
 from agent.errors import AgentError
 from agent.events import EventBus
 from agent.loop import Loop, RunState, finish_reason
+from agent.session.state import durable_for
 
 
 @dataclass
@@ -78,7 +79,10 @@ def run_session(
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
     workspace = None
     state = RunState(intent=intent)
+    durable = durable_for(repo, session_id, intent, config, cwd)  # session lock + state.json at checkpoints
     try:
+        if durable is not None:
+            durable.acquire()
         dirty = repo.dirty_files()
         workspace = repo.create_worktree(session_id, intent)
         result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
@@ -94,7 +98,8 @@ def run_session(
         if not tests.command:
             events.emit("warning", message="no test command configured or detected: steps are checked by review only")
         conversation = Conversation(system_prompt(config, instructions))
-        loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map)
+        loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map,
+                    checkpoint=durable.checkpoint if durable is not None else None)
         loop.make_plan(state)
         loop.run_steps(state)
         result.status, result.exit_code = "done", 0
@@ -109,6 +114,8 @@ def run_session(
     finally:
         _fill_result(result, state, workspace, model, started)
         events.emit("session_finished", **result.to_dict())
+        if durable is not None:
+            durable.release()
     return result
 
 

@@ -250,3 +250,59 @@ def render_doctor(console: Console, rows: list[dict[str, Any]]) -> None:
         if not r["ok"]:
             line += f" - {escape(r['problem'])}"
         console.print(line)
+
+
+# ------------------------------------------------------------------- sessions (agent.cli_sessions)
+
+
+def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
+    """`agent sessions`: one row per session, newest first."""
+    from agent.session.status import fmt_age
+
+    if not infos:
+        console.print("no agent sessions in this repository")
+        return
+    colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for col in ("ID", "Intent", "Status", "Branch", "Age", "Cost"):
+        table.add_column(col, no_wrap=col != "Intent", overflow="ellipsis", max_width=50 if col == "Intent" else None)
+    for i in infos:
+        colour = colours.get(i["state"], "cyan")
+        cost = "-" if i.get("cost") is None else f"${i['cost']:.4f}"
+        table.add_row(i["id"], escape(i["intent"]), f"[{colour}]{escape(i['status'])}[/]", escape(i["branch"] or "-"),
+                      fmt_age(i["age"]), cost)
+    console.print(table)
+
+
+def render_session(console: Console, info: dict[str, Any]) -> None:
+    """`agent show`: plan, steps with status, commits, test results, usage."""
+    console.print(f"[bold]session[/] [cyan]{info['id']}[/]: {escape(info['intent'])}")
+    console.print(f"status: [bold]{escape(info['status'])}[/]   branch: {escape(info['branch'] or '-')}")
+    if info.get("worktree"):
+        console.print(f"[dim]worktree: {escape(info['worktree'])}[/]")
+    pending = info.get("pending")
+    if pending:
+        console.print(f"[yellow]waiting for: {pending['kind']} {pending.get('step') or ''} "
+                      f"({', '.join(pending['choices'])})[/]  agent approve/reject {info['id']}")
+    plan = info.get("plan") or {}
+    if plan:
+        console.print(f"\n[bold]Plan:[/] {escape(plan.get('summary', ''))}")
+        for s in plan.get("steps", []):
+            sha = f" {s['commit'][:8]}" if s.get("commit") else ""
+            console.print(f"  {s['index']}. {escape(s['title'])} {escape('[' + str(s.get('status', 'pending')) + ']')}{sha}")
+    if info.get("commits"):
+        console.print("\n[bold]Commits:[/]")
+        for c in info["commits"]:
+            console.print(f"  {(c['sha'] or '')[:8]} {escape(c['message'] or '')}")
+    if info.get("tests"):
+        console.print("\n[bold]Test runs:[/]")
+        for t in info["tests"]:
+            colour = "green" if t["passed"] else "red"
+            console.print(f"  [{colour}]{escape(t['summary'] or '')}[/] [dim]{escape(t['command'] or '')}[/]")
+    u = info.get("usage") or {}
+    cost = "unknown" if info.get("cost") is None else f"${info['cost']:.4f}"
+    console.print(f"\n[dim]tokens: {u.get('input_tokens', 0)} in ({u.get('cached_input_tokens', 0)} cached), "
+                  f"{u.get('output_tokens', 0)} out; cost {cost}[/]")
+    result = info.get("result")
+    if result and result.get("message"):
+        console.print(f"[dim]{escape(result['message'])}[/]")

@@ -106,3 +106,17 @@ class SessionStore:
 
     def events(self, session_id: str) -> list[dict[str, Any]]:
         return read_events(self.dir(session_id) / "events.jsonl")
+
+
+def meta_sink(store: SessionStore, session_id: str):
+    """Keeps meta.json's branch/worktree/status in step with the log (what `find`/`apply` read)."""
+
+    def sink(event: Event) -> None:
+        if event.type in ("session_started", "session_resumed"):
+            store.write_meta(session_id, branch=event.data["branch"], worktree=event.data["worktree"],
+                             base_commit=event.data["base_commit"], status="running")
+        elif event.type == "session_finished":
+            store.write_meta(session_id, status=event.data["status"], exit_code=event.data["exit_code"],
+                             cost=event.data.get("cost"))
+
+    return sink
