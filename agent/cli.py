@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -131,6 +132,7 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     log = store.open_log(session_id)
     events.subscribe(log)
     events.subscribe(_meta_recorder(store, session_id))
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         result = run_session(intent, repo=repo, config=config, approver=approver, events=events,
                              model=model, session_id=session_id, cwd=Path.cwd())
@@ -145,6 +147,11 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     if exc is not None and os.environ.get("AGENT_DEBUG"):
         raise exc
     return result.exit_code
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a cancelled CI job, `kill`) ends a run like Ctrl-C: result written, exit 130."""
+    raise KeyboardInterrupt
 
 
 def _meta_recorder(store, session_id: str):
