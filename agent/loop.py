@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from agent import prompts
@@ -79,7 +80,7 @@ class Loop:
                 continue
             revision += 1
             emit("plan_proposed", summary=plan.summary, steps=[s.to_dict() for s in plan.steps], revision=revision)
-            decision = self._ask("plan", None, lambda: self.approver.review_plan(plan, revision))
+            decision = self._ask("plan", None, partial(self.approver.review_plan, plan, revision))
             if decision.kind == "approve":
                 self.conv.add_tool_output(call.call_id, "The person approved the plan.")
                 state.plan = plan

@@ -10,7 +10,17 @@ import time
 import pytest
 
 from agent.replay import ReplayServer
-from tests.e2e.conftest import ADD_SUB, FIX_SUB, TEST_SUB, agent_cmd, diff_turn, finish_turn, plan_turn, run_agent, user_env
+from tests.e2e.conftest import (
+    ADD_SUB,
+    FIX_SUB,
+    TEST_SUB,
+    agent_cmd,
+    diff_turn,
+    finish_turn,
+    plan_turn,
+    run_agent,
+    user_env,
+)
 from tests.helpers_git import git, snapshot
 
 pytestmark = pytest.mark.slow

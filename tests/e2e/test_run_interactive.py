@@ -6,7 +6,16 @@ import pexpect
 import pytest
 
 from agent.replay import ReplayServer
-from tests.e2e.conftest import ADD_SUB, FIX_SUB, TEST_SUB, agent_cmd, diff_turn, finish_turn, plan_turn, user_env
+from tests.e2e.conftest import (
+    ADD_SUB,
+    FIX_SUB,
+    TEST_SUB,
+    agent_cmd,
+    diff_turn,
+    finish_turn,
+    plan_turn,
+    user_env,
+)
 from tests.helpers_git import git
 
 pytestmark = pytest.mark.slow

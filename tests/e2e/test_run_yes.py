@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from agent.replay import ReplayServer
-from tests.e2e.conftest import (ADD_MUL, ADD_SUB, FIX_SUB, TEST_SUB, call, diff_turn, finish_turn, plan_turn,
-                                run_agent, user_env)
+from tests.e2e.conftest import (
+    ADD_MUL,
+    ADD_SUB,
+    FIX_SUB,
+    TEST_SUB,
+    call,
+    diff_turn,
+    finish_turn,
+    plan_turn,
+    run_agent,
+    user_env,
+)
 from tests.helpers_git import git, snapshot
 
 pytestmark = pytest.mark.slow
