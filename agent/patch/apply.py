@@ -90,15 +90,9 @@ def _candidates(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -> list
     names = [raw]
     if raw.startswith(prefix) and len(raw) > len(prefix):
         names = [raw[len(prefix):], raw] if prefer_strip else [raw, raw[len(prefix):]]
-    out, first_error = [], None
-    for name in names:
-        try:
-            out.append(confine(ov.root, name))
-        except PathEscape as e:
-            first_error = first_error or e
-    if not out:
-        raise first_error
-    return out
+    # Every reading of the name must stay inside the root: one that escapes refuses the file,
+    # rather than falling back to another reading that happens to be inside.
+    return [confine(ov.root, name) for name in names]
 
 
 def _resolve_existing(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -> Path | None:
