@@ -15,7 +15,7 @@ from typing import Any
 from agent.errors import AgentError, RepoError, UsageError
 from agent.events import EventBus
 from agent.session.state import Durable, load_state, restore_run
-from agent.session.store import SessionStore
+from agent.session.store import SessionStore, repair_torn_tail
 
 NOT_RESUMABLE = {"done": "it is done", "rejected": "the person rejected it"}
 STALE_FILES = ("pending.json", "decision.json")  # a question from the process that died
@@ -72,6 +72,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     durable = Durable(store, session_id, intent=intent, config=config, cwd=cwd)
     durable.acquire()  # before the try: a refused resume must not write a result into a running session's log
     try:
+        repair_torn_tail(store.dir(session_id) / "events.jsonl")
         for name in STALE_FILES:
             (store.dir(session_id) / name).unlink(missing_ok=True)
         workspace = repo.open_worktree(session_id, meta["branch"], Path(meta["worktree"]),

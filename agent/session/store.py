@@ -58,6 +58,34 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
+def repair_torn_tail(path: Path) -> int:
+    """Cut a torn last line (a crash mid-write) so the next event starts on a line of its own.
+
+    Only the process holding the session lock may call it (nobody else is writing). Returns the
+    bytes cut."""
+    try:
+        with path.open("rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return 0
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return 0
+            keep = 0
+            for start in range(size, -1, -65536):  # scan back for the last newline
+                lo = max(0, start - 65536)
+                fh.seek(lo)
+                cut = fh.read(start - lo).rfind(b"\n")
+                if cut >= 0:
+                    keep = lo + cut + 1
+                    break
+            fh.truncate(keep)
+            os.fsync(fh.fileno())
+            return size - keep
+    except FileNotFoundError:
+        return 0
+
+
 class SessionStore:
     def __init__(self, git_common_dir: Path):
         self.root = git_common_dir / "agent" / "sessions"
