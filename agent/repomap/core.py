@@ -22,7 +22,7 @@ from agent.repomap.symbols import MAX_PARSE_BYTES, extract
 # Below this many bytes to parse, a worker's start-up (~0.15 s to start Python and import
 # tree-sitter) costs more than the second core saves; above it, parsing is the bulk of a cold map.
 POOL_MIN_BYTES = 2 * 1024 * 1024
-WORKER_START_BYTES = 512 * 1024  # what this process parses while a worker starts
+WORKER_START_BYTES = 256 * 1024  # what this process parses while a worker starts
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHISH = re.compile(r"[\w.\-/]*[/.][\w.\-/]*\w")
 
