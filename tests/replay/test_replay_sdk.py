@@ -14,7 +14,7 @@ from agent.replay import ReplayServer
 
 # The SDK must parse everything without warnings. ResourceWarnings are exempt: they come from
 # sockets other tests leaked, collected by the GC at a random moment during these tests.
-pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = pytest.mark.filterwarnings("error", "ignore::ResourceWarning")
 
 EVENTS = TypeAdapter(ResponseStreamEvent)
 READ = {"name": "read_file", "arguments": {"path": "auth.py", "start_line": None, "end_line": None}}

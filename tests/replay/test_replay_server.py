@@ -16,7 +16,7 @@ from openai import OpenAI
 
 from agent.replay import ReplayServer, ScriptError, load_script
 
-pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = pytest.mark.filterwarnings("error", "ignore::ResourceWarning")
 
 
 def client(srv: ReplayServer, retries: int = 0) -> OpenAI:
