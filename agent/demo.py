@@ -53,6 +53,8 @@ def demo_session(keep: bool = False) -> Iterator[tuple]:
             yield Repo.find(root), config, build_model
     finally:
         if keep:
-            print(f"kept the demo repository at {root}", file=sys.stderr)
+            print(f"kept the demo repository at {root}: cd there to try `agent show`, `agent apply`", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+            print("removed the demo repository (run `agent demo --keep` to keep it and try `agent apply`)",
+                  file=sys.stderr)
