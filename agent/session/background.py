@@ -25,6 +25,7 @@ from agent.session.state import read_json, write_json_atomic
 
 PENDING_FILE = "pending.json"
 DECISION_FILE = "decision.json"
+ANSWERED_FILE = "answered.json"  # the worker's receipt: which question it took an answer to
 WORKER_LOG = "worker.log"
 
 
@@ -63,6 +64,7 @@ class BackgroundApprover:
             if answer is not None:
                 (self.dir / DECISION_FILE).unlink(missing_ok=True)
                 if answer.get("id") == question["id"] and answer.get("decision") in question["choices"]:
+                    write_json_atomic(self.dir / ANSWERED_FILE, {"id": question["id"], "decision": answer["decision"]})
                     (self.dir / PENDING_FILE).unlink(missing_ok=True)
                     return Decision(answer["decision"], str(answer.get("feedback") or ""))
             time.sleep(self.poll)
@@ -111,11 +113,11 @@ def decide(session_dir: Path, action: str, feedback: str = "") -> dict[str, Any]
 
 
 def wait_taken(session_dir: Path, question_id: str, timeout: float = 15.0) -> bool:
-    """True once the worker has taken the answer to `question_id` (it removes pending.json)."""
+    """True once the worker has taken the answer to `question_id` (its receipt names the question;
+    a question left by a process that died is never confirmed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pending = read_json(Path(session_dir) / PENDING_FILE)
-        if pending is None or pending.get("id") != question_id:
+        if (read_json(Path(session_dir) / ANSWERED_FILE) or {}).get("id") == question_id:
             return True
         time.sleep(0.1)
     return False

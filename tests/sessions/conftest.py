@@ -141,3 +141,16 @@ def result_of(stdout: str) -> dict:
     assert finished, stdout[-3000:]
     return finished[-1]
 
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory) -> tuple[str, list[str]]:
+    """An uninterrupted run: the branch every interrupted-and-resumed run must end with."""
+    repo = make_repo(tmp_path_factory.mktemp("ref"), {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS,
+                                                      "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"})
+    with ReplayServer({"turns": TURNS}) as server:
+        run = cli(repo, "run", INTENT, "--yes", "--json", "--test-command", FAST_TESTS, *server_args(server))
+    assert run.returncode == 0, run.stderr
+    fingerprint = branch_fingerprint(repo, result_of(run.stdout)["branch"])
+    assert len(fingerprint[1]) == 2
+    return fingerprint

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.replay import ReplayServer
-from tests.e2e.conftest import CALC, CALC_TESTS
-from tests.helpers_git import git, make_repo
+from tests.helpers_git import git
 from tests.sessions.conftest import (
     FAST_TESTS,
     INTENT,
@@ -32,19 +31,6 @@ from tests.sessions.conftest import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> tuple[str, list[str]]:
-    """An uninterrupted run: the branch every interrupted-and-resumed run must end with."""
-    repo = make_repo(tmp_path_factory.mktemp("ref"), {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS,
-                                                      "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"})
-    with ReplayServer({"turns": TURNS}) as server:
-        run = cli(repo, "run", INTENT, "--yes", "--json", "--test-command", FAST_TESTS, *server_args(server))
-    assert run.returncode == 0, run.stderr
-    fingerprint = branch_fingerprint(repo, result_of(run.stdout)["branch"])
-    assert len(fingerprint[1]) == 2
-    return fingerprint
 
 
 def _resume(repo: Path, sid: str, turns: list[dict], *extra: str) -> dict:
