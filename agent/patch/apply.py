@@ -110,6 +110,9 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
     if "120000" in (fp.old_mode, fp.new_mode):
         fr.error = "refused: symlink changes are not supported"
         return
+    if not fp.hunks and not fp.rename and fp.old_path and fp.new_path and not fp.new_mode:
+        fr.error = "no hunks: expected @@ hunk headers followed by ' ', '-' and '+' lines"
+        return
     prefixed = fp.git or ((fp.old_path or "a/").startswith("a/") and (fp.new_path or "b/").startswith("b/"))
     src = dst = None
     if fp.old_path is not None:

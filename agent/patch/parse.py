@@ -14,7 +14,8 @@ import unidiff
 
 DEV_NULL = "/dev/null"
 
-_HUNK_RE = re.compile(r"^@@+\s*(?:-(\d+)(?:,(\d+))?)?\s*(?:\+(\d+)(?:,(\d+))?)?\s*@@+(.*)$")
+_HUNK_RE = re.compile(r"^@@+ ?(.*?) ?@@+(.*)$")  # whatever sits between the @@ is read loosely
+_RANGE_RE = re.compile(r"^\s*-(\d+)(?:,(\d+))?\s+\+(\d+)(?:,(\d+))?\s*$")
 _GIT_RE = re.compile(r"^diff --git (\"?a/.+?\"?) (\"?b/.+\"?)$")
 _FENCE_RE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)\s*$")  # column 0: " ```" is a diff context line
 
@@ -246,12 +247,11 @@ def parse_tolerant(diff: str) -> list[FilePatch]:
 
 
 def _read_hunk(lines: list[str], i: int, m: re.Match, is_file_header) -> tuple[Hunk, int]:
-    def num(g: int, default: int | None) -> int | None:
-        return int(m.group(g)) if m.group(g) is not None else default
-
-    old_start, new_start = num(1, None), num(3, None)
-    hunk = Hunk([], old_start, num(2, 1 if old_start is not None else None),
-                new_start, num(4, 1 if new_start is not None else None), m.group(5).strip())
+    r = _RANGE_RE.match(m.group(1))  # "@@ @@", "@@ -3 @@", negative counts...: no numbers
+    if r:
+        hunk = Hunk([], int(r[1]), int(r[2] or 1), int(r[3]), int(r[4] or 1), m.group(2).strip())
+    else:
+        hunk = Hunk([], section=m.group(2).strip())
     want_old, want_new = hunk.old_len, hunk.new_len
     body: list[tuple[str, str]] = []
     no_eol_after: set[int] = set()
