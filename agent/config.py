@@ -51,6 +51,7 @@ class Config:
     max_cost: float | None = None
     max_tokens: int | None = None
     syntax_check: bool = True
+    baseline_tests: bool = True  # run the tests once before any change, to tell old failures from new
     system_prompt: str | None = None  # path to a file replacing prompts/system.md
     models: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, Any] = field(default_factory=dict)

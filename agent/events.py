@@ -33,7 +33,7 @@ EVENT_TYPES: dict[str, str] = {
     "tool_called": "name, arguments (abridged)",
     "tool_result": "name, ok, summary",
     "diff_applied": "files, ok, summary",
-    "tests_run": "command, passed, exit_code, duration, counts, summary, report (abridged), timed_out, full (bool)",
+    "tests_run": "command, passed, exit_code, duration, counts, summary, report (abridged), timed_out, full (bool), baseline (bool: the run before any change)",
     "step_finished": "index, status (committed|skipped|unchanged|failed|quit), commit, summary, usage, cost",
     "commit_created": "index, sha, message, files",
     "session_resumed": "session_id, intent, branch, worktree, base_commit, repo, planned, remaining_steps, rolled_back",

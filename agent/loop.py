@@ -15,6 +15,7 @@ from typing import Any
 
 from agent import prompts
 from agent.approvers import Approver, Plan, PlanStep, StepReview
+from agent.baseline import Baseline, known_failures, only_known_failures
 from agent.config import Config
 from agent.conversation import Conversation, Model, ToolCall
 from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed
@@ -36,6 +37,7 @@ class RunState:
     plan: Plan | None = None
     feedback: list[str] = field(default_factory=list)
     last_tests: dict[str, Any] | None = None
+    baseline_failures: list[str] = field(default_factory=list)  # tests failing before any change
 
 
 class Loop:
@@ -51,6 +53,7 @@ class Loop:
         conversation: Conversation,
         repo_map=None,
         checkpoint: Callable[[RunState, Conversation], None] | None = None,
+        baseline: Baseline | None = None,
     ):
         self.model = model
         self.workspace = workspace
@@ -63,6 +66,8 @@ class Loop:
         # Called at every point a resume can restart from (plan approved, step over), with the
         # worktree committed or clean: the session store persists state and conversation there.
         self.checkpoint = checkpoint or (lambda state, conv: None)
+        self.baseline = baseline
+        self.known_failures: set[str] | None = set()
         self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check)
 
     # ----------------------------------------------------------------- planning
@@ -117,6 +122,7 @@ class Loop:
 
     def run_steps(self, state: RunState) -> None:
         assert state.plan is not None
+        self.known_failures = self._settle_baseline(state)  # before the first edit touches the worktree
         for step in state.plan.steps:
             if step.status in ("committed", "skipped", "unchanged"):
                 continue  # done before a resume
@@ -141,15 +147,18 @@ class Loop:
                 result = self.tests.run(None)
                 state.last_tests = tests_event(result)
                 emit("tests_run", **state.last_tests, full=True)
-                if result.passed:
-                    self.conv.add_tool_output(call.call_id, tests_text(result) + "\nThe person is reviewing the step.")
+                if result.passed or only_known_failures(result, self.known_failures):
+                    note = "" if result.passed else (
+                        "\nOnly tests that already failed before this session fail; they are not this step's concern.")
+                    self.conv.add_tool_output(call.call_id, tests_text(result) + note + "\nThe person is reviewing the step.")
                     if not self.workspace.has_changes():
                         self._finish(step, "unchanged", summary)
                         return
                     decision = self._review(step, total, result, True, summary, attempt)
                 else:
                     self.conv.add_tool_output(call.call_id, prompts.render(
-                        "tests_failed.md", attempt=str(attempt), max_attempts=str(max_attempts), report=tests_text(result)))
+                        "tests_failed.md", attempt=str(attempt), max_attempts=str(max_attempts),
+                        report=self._known_note() + tests_text(result)))
                     self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
                     attempt += 1
                     if attempt <= max_attempts:
@@ -194,6 +203,34 @@ class Loop:
             self._pin_plan(state)
             if step.status in ("committed", "skipped", "unchanged"):
                 self.checkpoint(state, self.conv)
+
+    def _settle_baseline(self, state: RunState) -> set[str] | None:
+        """Wait for the baseline test run and say what it found; returns the known failures."""
+        if self.baseline is None:  # resumed: what the first run found
+            return set(state.baseline_failures)
+        result = self.baseline.result()
+        self.baseline = None
+        if result is None or not result.command:
+            return set()
+        self.events.emit("tests_run", **tests_event(result), full=True, baseline=True)
+        known = known_failures(result)
+        if not result.passed:
+            if known:
+                names = ", ".join(sorted(known)[:5]) + (" …" if len(known) > 5 else "")
+                message = (f"{len(known)} test(s) already fail before any change ({names}); "
+                           "steps are judged by the failures they add")
+            else:
+                message = (f"the tests already fail before any change ({result.summary()}); "
+                           "a step passes only when the whole suite passes")
+            self.events.emit("warning", message=message)
+        state.baseline_failures = sorted(known or ())
+        return known
+
+    def _known_note(self) -> str:
+        if not self.known_failures:
+            return ""
+        return ("These tests already failed before this session and are not your concern: "
+                + ", ".join(sorted(self.known_failures)) + "\n\n")
 
     def _review(self, step, total, result, passed, summary, attempts):
         review = StepReview(step, total, self.workspace.diff(), self.workspace.changed_files(), result, passed,

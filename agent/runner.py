@@ -14,6 +14,7 @@ from typing import Any
 
 from agent import prompts
 from agent.approvers import Approver
+from agent.baseline import Baseline
 from agent.config import Config
 from agent.conversation import Conversation, Model
 from agent.errors import AgentError
@@ -79,6 +80,7 @@ def run_session(
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
     workspace = None
     state = RunState(intent=intent)
+    baseline = None
     durable = durable_for(repo, session_id, intent, config, cwd)  # session lock + state.json at checkpoints
     try:
         if durable is not None:
@@ -97,9 +99,11 @@ def run_session(
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
         if not tests.command:
             events.emit("warning", message="no test command configured or detected: steps are checked by review only")
+        elif config.baseline_tests:
+            baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
         conversation = Conversation(system_prompt(config, instructions))
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map,
-                    checkpoint=durable.checkpoint if durable is not None else None)
+                    checkpoint=durable.checkpoint if durable is not None else None, baseline=baseline)
         loop.make_plan(state)
         loop.run_steps(state)
         result.status, result.exit_code = "done", 0
@@ -112,6 +116,8 @@ def run_session(
         if result.status not in ("done",):
             events.emit("error", message=result.message, kind=type(reason).__name__)
     finally:
+        if baseline is not None:
+            baseline.cancel()  # the run ended before it was needed: don't leave tests running
         _fill_result(result, state, workspace, model, started)
         events.emit("session_finished", **result.to_dict())
         if durable is not None:
@@ -121,7 +127,7 @@ def run_session(
 
 def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:
     result.plan = state.plan.to_dict() if state.plan else None
-    result.tests = state.last_tests
+    result.tests = state.last_tests and {**state.last_tests, "preexisting_failures": state.baseline_failures}
     if workspace is not None:
         try:
             result.commits = workspace.commits()

@@ -45,6 +45,7 @@ class TestResult:
     counts: dict = field(default_factory=dict)
     report: str = ""
     output: str = ""
+    failing: list[str] | None = None  # ids of failing tests; None when they can't be told apart
 
     def summary(self) -> str:
         if not self.command:
@@ -70,6 +71,8 @@ class TestRunner:
     def __init__(self, root: Path, command: str | None = None, timeout: float = 600.0):
         self.root = Path(root)
         self.timeout = timeout
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
         self.configured = bool(command and command.strip())
         self.kind: str | None = "shell" if self.configured else _detect(self.root)
         self.argv: list[str] = [] if self.configured else _detected_argv(self.kind)
@@ -97,7 +100,7 @@ class TestRunner:
             shown = " ".join(filter(None, [self.command, shlex.join(extra)]))
         start = time.monotonic()
         try:
-            code, timed_out, output = _run_group(argv, self.root, self._env(), self.timeout)
+            code, timed_out, output = _run_group(argv, self.root, self._env(), self.timeout, self._track)
         except OSError as exc:  # the runner itself is missing (no npm, no go, ...)
             msg = f"cannot run {shown}: {exc.strerror or exc}"
             return TestResult(False, None, time.monotonic() - start, False, shown, report=msg, output=msg)
@@ -108,7 +111,8 @@ class TestRunner:
         note = ""
         if pytest_like and code == 5 and not timed_out:
             passed, note = True, "no tests were collected (pytest exit code 5); counted as passed"
-        result = TestResult(passed, code, duration, timed_out, shown, counts, "", output)
+        result = TestResult(passed, code, duration, timed_out, shown, counts, "", output,
+                            _failing_ids(output, passed, timed_out, pytest_like))
         if timed_out:
             body = f"timed out after {self.timeout:g}s; the test processes were killed. Output so far:\n"
             body += _tail(output)
@@ -122,6 +126,17 @@ class TestRunner:
             body = _tail(output)
         result.report = "\n".join(filter(None, [f"{shown}: {result.summary()}", body]))
         return result
+
+    def _track(self, proc: subprocess.Popen, running: bool) -> None:
+        with self._lock:
+            (self._running.add if running else self._running.discard)(proc)
+
+    def cancel(self) -> None:
+        """Kill every test run in progress (from any thread), e.g. a background baseline run."""
+        with self._lock:
+            procs = list(self._running)
+        for proc in procs:
+            _kill_group(proc, graceful=False)
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -218,9 +233,11 @@ class _Capture:
         return _ANSI.sub("", (bytes(self.head) + middle + tail).decode("utf-8", "replace"))
 
 
-def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, bool, str]:
+def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float,
+               track=lambda proc, running: None) -> tuple[int | None, bool, str]:
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
+    track(proc, True)
     capture = _Capture()
 
     def pump() -> None:
@@ -243,6 +260,7 @@ def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) 
         reader.join(timeout=2.0)
         if proc.stdout and not reader.is_alive():  # else a process that left the group holds the pipe
             proc.stdout.close()
+        track(proc, False)
     return (None if timed_out else proc.returncode), timed_out, capture.text()
 
 
@@ -298,6 +316,19 @@ _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
 _LOCATION = re.compile(r"^(\S+?\.\w+):(\d+): ")
 _SUMMARY_ID = re.compile(r"^(FAILED|ERROR) (\S+)")
+
+
+def _failing_ids(output: str, passed: bool, timed_out: bool, pytest_like: bool) -> list[str] | None:
+    """Which tests failed, from pytest's short summary; None when unknown (timeout, other runners,
+    a failing run that names no test)."""
+    if timed_out:
+        return None
+    if passed:
+        return []
+    if not pytest_like:
+        return None
+    ids = list(dict.fromkeys(m.group(2) for m in map(_SUMMARY_ID.match, output.splitlines()) if m))
+    return ids or None
 
 
 def _pytest_counts(output: str) -> dict:

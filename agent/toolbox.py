@@ -94,6 +94,7 @@ def tests_event(result) -> dict[str, Any]:
         "summary": result.summary(),
         "report": abridge(result.report, 4000),
         "timed_out": result.timed_out,
+        "failing": None if result.failing is None else result.failing[:50],
     }
 
 

@@ -113,7 +113,7 @@ class Renderer:
 
     def _on_tests_run(self, d):
         colour = "green" if d["passed"] else "red"
-        scope = "full suite" if d.get("full") else "tests"
+        scope = "before any change" if d.get("baseline") else "full suite" if d.get("full") else "tests"
         self._say(f"  {scope}: [{colour}]{escape(d['summary'])}[/]")
 
     def _on_commit_created(self, d):

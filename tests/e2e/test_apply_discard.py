@@ -65,20 +65,26 @@ def test_discard_removes_worktree_and_branch(calc_repo):
 
 def test_ctrl_c_during_tests_exits_130_and_leaves_the_checkout_alone(calc_repo):
     before = snapshot(calc_repo)
+    sleeper = "sleep 61.25"  # a unique command line to find the test process by
     with ReplayServer({"turns": [plan_turn("Add sub"), diff_turn(ADD_SUB), finish_turn()]}) as server:
         proc = subprocess.Popen(
             agent_cmd("run", "add sub", "--yes", "--json", "--base-url", server.base_url, "--model", "replay",
-                      "--test-command", "sleep 60"),
+                      "--test-command", sleeper),
             cwd=calc_repo, env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while server.remaining and time.monotonic() < deadline:  # finish_step taken: the full run starts
+        while time.monotonic() < deadline and not running(sleeper):
             time.sleep(0.1)
-        time.sleep(1.5)
+        assert running(sleeper)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     result = json.loads([line for line in out.splitlines() if '"session_finished"' in line][-1])
     assert result["status"] == "interrupted"
     assert snapshot(calc_repo) == before
-    # no test process left behind
-    assert subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True).returncode != 0
+    time.sleep(0.5)
+    assert not running(sleeper)  # no test process left behind
+
+
+def running(command_line: str) -> bool:
+    """A process whose command line starts with it (not the agent, whose arguments contain it)."""
+    return subprocess.run(["pgrep", "-f", "^" + command_line], capture_output=True).returncode == 0

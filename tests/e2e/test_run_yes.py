@@ -63,8 +63,9 @@ def test_full_loop_commits_each_step_and_reports_truthfully(calc_repo):
                      "commit_created", "step_finished", "session_finished"):
         assert expected in types, expected
     assert any("uncommitted" in e["message"] for e in run.of_type("warning"))
-    full_runs = [e["passed"] for e in run.of_type("tests_run") if e["full"]]
+    full_runs = [e["passed"] for e in run.of_type("tests_run") if e["full"] and not e.get("baseline")]
     assert full_runs == [False, True, True]  # step 1 failed once, then passed; step 2 passed
+    assert [e["passed"] for e in run.of_type("tests_run") if e.get("baseline")] == [True]
     attempts = [(e["index"], e["attempt"]) for e in run.of_type("attempt_started")]
     assert attempts == [(1, 1), (1, 2), (2, 1)]
 
@@ -143,3 +144,28 @@ def test_outside_a_repository_and_without_commits(tmp_path):
     git(empty, "init", "-q")
     run = run_agent(empty, None, "run", "x", "--yes")
     assert run.code == 2 and "commit" in run.stderr.lower()
+
+
+def test_tests_failing_before_the_session_do_not_fail_its_steps(calc_repo):
+    broken = "\n\ndef test_already_broken():\n    assert False, 'broken at HEAD'\n"
+    (calc_repo / "tests" / "test_old.py").write_text(broken)
+    git(calc_repo, "add", "-A")
+    git(calc_repo, "commit", "-qm", "a test that already fails")
+    turns = [plan_turn("Add sub"), diff_turn(ADD_SUB), diff_turn(FIX_SUB), finish_turn("added sub")]
+    with ReplayServer({"turns": turns}) as server:
+        run = run_agent(calc_repo, server, "run", "add sub", "--yes", "--json")
+    assert run.code == 0, run.stderr
+    assert any("already fail before any change" in e["message"] for e in run.of_type("warning"))
+    assert run.result["tests"]["preexisting_failures"] == ["tests/test_old.py::test_already_broken"]
+    assert [c["message"].splitlines()[0] for c in run.result["commits"]] == ["Add sub"]
+
+
+def test_a_new_failure_next_to_an_old_one_still_fails_the_step(calc_repo):
+    (calc_repo / "tests" / "test_old.py").write_text("def test_already_broken():\n    assert False\n")
+    git(calc_repo, "add", "-A")
+    git(calc_repo, "commit", "-qm", "a test that already fails")
+    turns = [plan_turn("Add sub"), diff_turn(ADD_SUB + TEST_SUB), finish_turn()]
+    with ReplayServer({"turns": turns}) as server:
+        run = run_agent(calc_repo, server, "run", "add sub", "--yes", "--json", "--max-attempts", "1")
+    assert run.code == 3, run.stderr
+    assert run.result["commits"] == []
