@@ -68,7 +68,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     cwd = Path(data.get("cwd") or repo.root)
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
     prior_usage, prior_cost = _usage_so_far(store.events(session_id))
-    state, workspace = RunState(intent=intent), None
+    state, workspace, baseline = RunState(intent=intent), None, None
     durable = Durable(store, session_id, intent=intent, config=config, cwd=cwd)
     durable.acquire()  # before the try: a refused resume must not write a result into a running session's log
     try:
@@ -88,8 +88,10 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
         if conv is None:
             conv = Conversation(system_prompt(config, _instructions(repo, cwd, events)))
+        baseline = _baseline(tests, config, state)
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conv,
-                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint)
+                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint,
+                    **({"baseline": baseline} if baseline is not None else {}))
         if state.plan is None:
             loop.make_plan(state)
         loop.run_steps(state)
@@ -102,6 +104,8 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
             result.__dict__["_exception"] = exc
         events.emit("error", message=result.message, kind=type(reason).__name__)
     finally:
+        if baseline is not None:
+            baseline.cancel()  # ended before it was needed: leave no tests running
         _fill_result(result, state, workspace, model, started)
         result.usage = {k: prior_usage.get(k, 0) + (result.usage or {}).get(k, 0) for k in prior_usage}
         if prior_cost is not None or result.cost is not None:
@@ -109,6 +113,20 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         events.emit("session_finished", **{k: v for k, v in result.to_dict().items() if not k.startswith("_")})
         durable.release()
     return result
+
+
+def _baseline(tests, config, state):
+    """A fresh baseline test run when nothing was committed yet (the worktree is the base commit
+    again); after a commit, the failures found by the first process's baseline are in the state."""
+    if not tests.command or not getattr(config, "baseline_tests", False):
+        return None
+    if state.plan is not None and any(s.status == "committed" for s in state.plan.steps):
+        return None
+    try:
+        from agent.baseline import Baseline
+    except ImportError:
+        return None
+    return Baseline(tests)
 
 
 def _usage_so_far(events: list[dict[str, Any]]) -> tuple[dict[str, int], float | None]:

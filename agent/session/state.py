@@ -65,7 +65,8 @@ def save_checkpoint(session_dir: Path, state, conv: Conversation) -> None:
     path = Path(session_dir) / STATE_FILE
     data = read_json(path) or {"intent": state.intent, "overrides": {}, "options": {}, "checkpoints": 0}
     data["run"] = {"plan": state.plan.to_dict() if state.plan else None, "feedback": list(state.feedback),
-                   "last_tests": state.last_tests}
+                   "last_tests": state.last_tests,
+                   "baseline_failures": list(getattr(state, "baseline_failures", None) or [])}
     data["conversation"] = conv.to_dict()
     data["checkpoints"] = int(data.get("checkpoints") or 0) + 1
     data["ts"] = time.time()
@@ -93,6 +94,8 @@ def restore_run(data: dict[str, Any]):
     state.plan = Plan(plan.get("summary", ""), steps)
     state.feedback = list(run.get("feedback") or [])
     state.last_tests = run.get("last_tests")
+    if hasattr(state, "baseline_failures"):
+        state.baseline_failures = list(run.get("baseline_failures") or [])
     return state, Conversation.from_dict(data["conversation"])
 
 

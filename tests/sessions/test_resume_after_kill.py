@@ -80,7 +80,8 @@ def test_kill_mid_model_call_then_resume(repo, reference, gate, resume_turns):
 
 def test_kill_mid_test_run_then_resume(repo, reference, tmp_path):
     marker = tmp_path / "tests-started"
-    slow_tests = f"touch {marker} && sleep 30 && {FAST_TESTS}"
+    # Slow only once step 1's edit is in (the baseline run before any change stays quick).
+    slow_tests = f"if grep -q 'def sub' calc.py; then touch {marker}; sleep 30; fi; {FAST_TESTS}"
     with GatedServer({"turns": TURNS}) as server:
         proc = spawn(repo, "run", INTENT, "--yes", "--json", "--test-command", slow_tests, *server_args(server))
         wait_for(marker.exists, "the first test run", proc=proc)
