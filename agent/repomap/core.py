@@ -180,8 +180,8 @@ class RepoMap:
         """Parse and cache everything now (meant for a background thread at session start)."""
         with self._lock:
             self._scan()
-        with contextlib.suppress(ImportError):
-            import numpy  # noqa: F401  (so later rankings can use it without the import delay)
+            with contextlib.suppress(ImportError):
+                import numpy  # noqa: F401  (so later rankings can use it without the import delay)
 
     # -- ranking and rendering -----------------------------------------------------------
     def render(self, focus_text: str = "", focus_files: Iterable[str] = (),

@@ -84,8 +84,10 @@ class Graph:
         else:
             p = [1.0 / n] * n
         # importing numpy takes ~0.15 s: worth it only once imported (warm() does) or for big graphs
-        numpy = sys.modules.get("numpy")
-        if numpy is None and len(self.src) > NUMPY_MIN_EDGES:
+        # A real import statement, not sys.modules.get: another thread may be mid-way through
+        # importing numpy, and only the import statement waits for it to finish.
+        numpy = None
+        if "numpy" in sys.modules or len(self.src) > NUMPY_MIN_EDGES:
             try:
                 import numpy
             except ImportError:
