@@ -49,11 +49,14 @@ def new_session_id() -> str:
     return secrets.token_hex(4)
 
 
-def system_prompt(config: Config, instructions: list[tuple[str, str]]) -> str:
-    """The stable prefix of every request: our system prompt, then the project's instructions."""
-    text = Path(config.system_prompt).read_text(encoding="utf-8") if config.system_prompt else prompts.load("system.md")
-    for path, body in instructions:
-        text += f"\n\n# Project instructions from {path}\n\n{body.strip()}"
+def system_prompt(config: Config, instructions: list[tuple[str, str]], repo_root: Path) -> str:
+    """The stable prefix of every request: our system prompt (or the configured override), then
+    the project's instructions."""
+    from agent.instructions import format_instructions, load_system_prompt
+
+    text = load_system_prompt(config.system_prompt, repo_root) or prompts.load("system.md")
+    if instructions:
+        text += "\n\n# Project instructions\n\n" + format_instructions(instructions)
     return text
 
 
@@ -73,6 +76,7 @@ def run_session(
 
     The model is built by the caller first, so a configuration problem (say, a missing key)
     stops everything before a worktree or session exists."""
+    from agent.instructions import load_instructions
     from agent.testrunner import TestRunner
 
     started = time.monotonic()
@@ -86,6 +90,8 @@ def run_session(
         if durable is not None:
             durable.acquire()
         dirty = repo.dirty_files()
+        instructions = load_instructions(repo.root, cwd or repo.root)
+        conversation = Conversation(system_prompt(config, instructions, repo.root))  # a bad override fails here
         workspace = repo.create_worktree(session_id, intent)
         result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
         events.emit("session_started", session_id=session_id, intent=intent, branch=workspace.branch,
@@ -94,14 +100,14 @@ def run_session(
             events.emit("warning", message=(
                 f"your checkout has {len(dirty)} uncommitted change(s); the session starts from HEAD "
                 f"({workspace.base_commit[:8]}) and does not see them"))
-        instructions = _instructions(repo, cwd or repo.root, events)
+        if instructions:
+            events.emit("instructions_loaded", files=[path for path, _ in instructions])
         repo_map = _repo_map(workspace.root)
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
         if not tests.command:
             events.emit("warning", message="no test command configured or detected: steps are checked by review only")
         elif config.baseline_tests:
             baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
-        conversation = Conversation(system_prompt(config, instructions))
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map,
                     checkpoint=durable.checkpoint if durable is not None else None, baseline=baseline)
         loop.make_plan(state)
@@ -141,10 +147,8 @@ def _fill_result(result: RunResult, state: RunState, workspace, model, started: 
 
 
 def _instructions(repo, cwd: Path, events: EventBus) -> list[tuple[str, str]]:
-    try:
-        from agent.instructions import load_instructions
-    except ImportError:
-        return []
+    from agent.instructions import load_instructions
+
     found = load_instructions(repo.root, cwd)
     if found:
         events.emit("instructions_loaded", files=[path for path, _ in found])
@@ -152,12 +156,11 @@ def _instructions(repo, cwd: Path, events: EventBus) -> list[tuple[str, str]]:
 
 
 def _repo_map(root: Path):
-    """The repo map, warming its cache in the background so the first model call never waits."""
-    try:
-        from agent.repomap import RepoMap
-    except ImportError:
-        return None
+    """The repo map, starting to build in the background while the worktree and tests are set up
+    (the planning prompt is the first thing that needs it)."""
     import threading
+
+    from agent.repomap import RepoMap
 
     repo_map = RepoMap(root)
     threading.Thread(target=repo_map.warm, name="repomap-warm", daemon=True).start()

@@ -87,7 +87,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
                     planned=state.plan is not None, remaining_steps=remaining, rolled_back=rolled_back)
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
         if conv is None:
-            conv = Conversation(system_prompt(config, _instructions(repo, cwd, events)))
+            conv = Conversation(system_prompt(config, _instructions(repo, cwd, events), repo.root))
         baseline = _baseline(tests, config, state)
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conv,
                     repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint,
