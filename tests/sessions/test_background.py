@@ -103,3 +103,26 @@ def test_feedback_and_reject_from_another_process(repo):
         finished = wait_event(repo, sid, lambda e: e["type"] == "session_finished", "the end")
     assert finished["status"] == "rejected" and finished["exit_code"] == 4
     assert cli(repo, "resume", sid).returncode == 2  # a rejected session stays rejected
+
+
+def test_attach_shows_the_prompts_and_answers_them(repo):
+    pexpect = pytest.importorskip("pexpect")
+    from tests.e2e.conftest import agent_cmd, user_env
+
+    with ReplayServer({"turns": TURNS}) as server:
+        sid = cli(repo, "run", "-d", INTENT, "--test-command", FAST_TESTS, *server_args(server)).stdout.split()[0]
+        cmd = agent_cmd("attach", sid)
+        child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(repo), env=user_env(TERM="dumb"), encoding="utf-8",
+                              timeout=60)
+        child.expect(r"\[a\]pprove")
+        child.send("a")
+        for step in (1, 2):
+            child.expect(f"Step {step}")
+            child.expect(r"\[a\]pprove")
+            child.send("a")
+        child.expect(r"done \(exit 0\)")
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 0
+    answered = [(e["kind"], e["decision"]) for e in events(repo, sid) if e["type"] == "approval_answered"]
+    assert answered == [("plan", "approve"), ("step", "approve"), ("step", "approve")]
