@@ -32,6 +32,7 @@ class Renderer:
         self.verbose = verbose
         self._status = None
         self._live = console.is_terminal
+        self._thinking = ""
 
     def __call__(self, event: Event) -> None:
         handler = getattr(self, f"_on_{event.type}", None)
@@ -90,17 +91,23 @@ class Renderer:
         self._say(f"[dim]context compacted: {d['tokens_before']} -> {d['tokens_after']} tokens ({d['method']})[/]")
 
     def _on_model_call_started(self, d):
+        self._thinking = ""
         if self._live and self._status is None:
             self._status = self.console.status(f"[dim]{d['role']}: {d.get('model', '')} thinking…[/]")
             self._status.start()
 
     def _on_model_progress(self, d):
+        self._thinking += d.get("reasoning", "")
         if self._status is not None:
             what = f"calling {d['tool']}" if d.get("tool") else "thinking"
-            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens[/]")
+            latest = " ".join(self._thinking.split())[-60:]
+            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens {escape(latest)}[/]")
 
     def _on_model_call_finished(self, d):
         self.stop_status()
+        if self._thinking.strip():  # the model's reasoning summary: why it does what it does next
+            self._say(f"[dim italic]  {escape(' '.join(self._thinking.split()))}[/]")
+        self._thinking = ""
 
     def _on_tool_called(self, d):
         if d["name"] in ("apply_diff", "run_tests"):
