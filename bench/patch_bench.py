@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -260,7 +261,7 @@ def make_case(pair: Pair, kind: str, seed: int):
     return before.encode(), after.encode(), diff.render(), kinds
 
 
-def _run_one(applier: str, path: str, before: bytes, after: bytes, diff: str) -> str:
+def _run_one(applier: str, path: str, before: bytes, after: bytes, diff: str, dump: Path | None = None) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp, "w")
         target = root / path
@@ -269,7 +270,14 @@ def _run_one(applier: str, path: str, before: bytes, after: bytes, diff: str) ->
         pfile = Path(tmp, "change.diff")
         pfile.write_text(diff)
         if applier == "engine":
-            ok = apply_patch(root, diff).ok
+            res = apply_patch(root, diff)
+            ok = res.ok
+            if dump is not None and not ok:
+                dump.mkdir(parents=True, exist_ok=True)
+                (dump / "diff.patch").write_text(diff)
+                (dump / "before").write_bytes(before)
+                (dump / "after").write_bytes(after)
+                (dump / "result.txt").write_text(res.render())
         else:
             cmd = {"git apply": ["git", "apply", str(pfile)],
                    "git apply --recount --ignore-whitespace": ["git", "apply", "--recount", "--ignore-whitespace",
@@ -286,12 +294,15 @@ def _run_one(applier: str, path: str, before: bytes, after: bytes, diff: str) ->
 
 
 def run_case(args):
-    pair, kind, seed = args
+    pair, kind, seed, dump_root, appliers = args
     case = make_case(pair, kind, seed)
     if case is None:
         return None
     before, after, diff, _ = case
-    out = {a: _run_one(a, pair.path, before, after, diff) for a in APPLIERS}
+    dump = None
+    if dump_root is not None:  # one directory per engine rejection, to study why it refused
+        dump = Path(dump_root, kind, f"{pair.package}__{pair.path.replace('/', '__')}")
+    out = {a: _run_one(a, pair.path, before, after, diff, dump if a == "engine" else None) for a in appliers}
     return kind, f"{pair.package}/{pair.path}", out
 
 
@@ -302,12 +313,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--engine-only", action="store_true", help="skip the baselines (quick iterations)")
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="write each engine rejection (diff, before, after, result) under this directory, "
+                         "e.g. bench/.cache/patch-rejects")
     ns = ap.parse_args(argv)
     pairs = load_pairs()
     if ns.limit:
         pairs = pairs[: ns.limit]
     kinds = ns.kinds.split(",") if ns.kinds else KINDS
-    jobs = [(p, k, ns.seed) for k in kinds for p in pairs]
+    if ns.dump is not None and ns.dump.exists():
+        shutil.rmtree(ns.dump)
+    appliers = ["engine"] if ns.engine_only else APPLIERS
+    jobs = [(p, k, ns.seed, ns.dump, appliers) for k in kinds for p in pairs]
     t0 = time.time()
     table: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     failures: list[str] = []
@@ -320,14 +338,14 @@ def main(argv: list[str] | None = None) -> int:
                 table[kind][a][verdict] += 1
             if out["engine"] != "correct":
                 failures.append(f"{kind}: {name}: {out['engine']}")
-    report = render(table, kinds, len(pairs), time.time() - t0, failures)
+    report = render(table, kinds, len(pairs), time.time() - t0, failures, appliers)
     ns.out.parent.mkdir(parents=True, exist_ok=True)
     ns.out.write_text(report)
     print(report)
     return 0
 
 
-def render(table, kinds, npairs: int, secs: float, failures: list[str]) -> str:
+def render(table, kinds, npairs: int, secs: float, failures: list[str], appliers=APPLIERS) -> str:
     lines = [
         "# Patch engine benchmark",
         "",
@@ -339,8 +357,8 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str]) -> str:
         "the gap they go is unknowable: there a rejection is the right answer and only *wrong* matters. "
         f"Each cell: correct / rejected / wrong. Run time {secs:.0f}s.",
         "",
-        "| damage | cases | " + " | ".join(APPLIERS) + " |",
-        "|---|---:|" + "---|" * len(APPLIERS),
+        "| damage | cases | " + " | ".join(appliers) + " |",
+        "|---|---:|" + "---|" * len(appliers),
     ]
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for kind in kinds:
@@ -349,7 +367,7 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str]) -> str:
         row = table[kind]
         n = sum(row["engine"].values())
         cells = []
-        for a in APPLIERS:
+        for a in appliers:
             c = row[a]
             for v in ("correct", "rejected", "wrong"):
                 totals[a][v] += c[v]
@@ -358,14 +376,14 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str]) -> str:
     def total_row(label: str, tot) -> str:
         n = sum(tot["engine"].values())
         cells = [f"**{tot[a]['correct']} / {tot[a]['rejected']} / {tot[a]['wrong']}** "
-                 f"({100 * tot[a]['correct'] / max(1, n):.1f}%)" for a in APPLIERS]
+                 f"({100 * tot[a]['correct'] / max(1, n):.1f}%)" for a in appliers]
         return f"| **{label}** | {n} | " + " | ".join(cells) + " |"
 
     lines.append(total_row("total", totals))
     if "missing-context-at-change" in table:
         # That row has no recoverable answer (see d_missing_context_at_change): only "wrong" counts.
         decidable = {a: {v: totals[a][v] - table["missing-context-at-change"][a][v]
-                         for v in ("correct", "rejected", "wrong")} for a in APPLIERS}
+                         for v in ("correct", "rejected", "wrong")} for a in appliers}
         lines.append(total_row("total, decidable kinds", decidable))
     lines += ["", f"Engine cases not applied correctly: {len(failures)}", ""]
     lines += [f"- {f}" for f in failures[:400]]
