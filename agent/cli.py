@@ -27,7 +27,6 @@ app = typer.Typer(
 )
 patch_app = typer.Typer(help="Apply (possibly sloppy) unified diffs.", no_args_is_help=True)
 app.add_typer(patch_app, name="patch")
-from agent.cli_sessions import register as _register_sessions; _register_sessions(app)  # noqa: E402,E702,I001
 
 
 def _version(value: bool) -> None:
@@ -47,8 +46,7 @@ def _root(
 
 
 def _run_options(
-    yes, json_out, max_steps, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout,
-    no_syntax_check,
+    max_steps, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout, no_syntax_check,
 ) -> dict:
     return {
         "max_steps": max_steps, "max_attempts": max_attempts, "max_cost": max_cost, "max_tokens": max_tokens,
@@ -94,7 +92,7 @@ def run(
     from agent.workspace import Repo
 
     repo = Repo.find(Path.cwd())
-    overrides = _run_options(yes, json_out, max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
+    overrides = _run_options(max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
                              test_command, test_timeout, no_syntax_check)
     config = load_config(repo.root, overrides)
     if background:
@@ -105,12 +103,31 @@ def run(
 
 
 def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None, output_patch=None) -> int:
-    """Run a session with the terminal UI and/or JSON stream; returns the exit code."""
+    """Run a new session with the terminal UI and/or JSON stream; returns the exit code."""
+    from agent.runner import new_session_id, run_session
+    from agent.session import SessionStore
+
+    session_id = new_session_id()
+    store = SessionStore(repo.git_common_dir)
+
+    def go(events, approver, model):
+        return run_session(intent, repo=repo, config=config, approver=approver, events=events, model=model,
+                           session_id=session_id, cwd=Path.cwd())
+
+    return run_wired(go, repo=repo, store=store, session_id=session_id, config=config, yes=yes, json_out=json_out,
+                     output_patch=output_patch, build_model=build_model, meta={"intent": intent, "repo": str(repo.root)})
+
+
+def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: bool, output_patch=None,
+              build_model=None, meta: dict | None = None) -> int:
+    """Wire a session's I/O around `go(events, approver, model) -> RunResult`: the terminal UI (on
+    stderr with --json), the JSON stream, the session log, an approver; then reports and the
+    closing account. Used by `run`, `demo` and `resume`."""
     from agent import ui
     from agent.approvers import NoTerminalApprover, YesApprover
     from agent.events import EventBus, json_lines_sink
-    from agent.runner import new_session_id, run_session
-    from agent.session import SessionStore
+    from agent.session.report import write_reports
+    from agent.session.store import meta_sink
 
     if build_model is None:
         from agent.model import build_model
@@ -125,45 +142,28 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
         approver = ui.TerminalApprover(console, renderer)
     else:
         approver = NoTerminalApprover()
-    session_id = new_session_id()
     model = build_model(config, events.emit, session_id=session_id)  # config errors: one line, nothing created
-    store = SessionStore(repo.git_common_dir)
-    store.write_meta(session_id, intent=intent, repo=str(repo.root))
+    if meta:
+        store.write_meta(session_id, **meta)
     log = store.open_log(session_id)
     events.subscribe(log)
-    events.subscribe(_meta_recorder(store, session_id))
+    events.subscribe(meta_sink(store, session_id))
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        result = run_session(intent, repo=repo, config=config, approver=approver, events=events,
-                             model=model, session_id=session_id, cwd=Path.cwd())
+        result = go(events, approver, model)
     finally:
         renderer.stop_status()
         log.close()
-    from agent.session.report import write_reports
-
     write_reports(repo.root, result.to_dict(), output_patch=output_patch)  # --output-patch, GITHUB_STEP_SUMMARY
     ui.render_result(console, result.to_dict())
-    exc = result.__dict__.get("_exception")
-    if exc is not None and os.environ.get("AGENT_DEBUG"):
-        raise exc
+    if result.exception is not None and os.environ.get("AGENT_DEBUG"):
+        raise result.exception
     return result.exit_code
 
 
 def _terminated(signum, frame) -> None:
     """SIGTERM (a cancelled CI job, `kill`) ends a run like Ctrl-C: result written, exit 130."""
     raise KeyboardInterrupt
-
-
-def _meta_recorder(store, session_id: str):
-    def sink(event) -> None:
-        if event.type == "session_started":
-            store.write_meta(session_id, branch=event.data["branch"], worktree=event.data["worktree"],
-                             base_commit=event.data["base_commit"])
-        elif event.type == "session_finished":
-            store.write_meta(session_id, status=event.data["status"], exit_code=event.data["exit_code"],
-                             cost=event.data.get("cost"))
-
-    return sink
 
 
 @app.command()
@@ -307,6 +307,11 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AgentError(f"{path}: {exc.strerror}") from None
+
+
+from agent.cli_sessions import register as _register_sessions  # noqa: E402 - after the core commands, for --help's order
+
+_register_sessions(app)
 
 
 def main() -> None:

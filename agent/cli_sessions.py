@@ -105,39 +105,15 @@ def resume(
 
 def _run_here(sid: str, repo, store, config, *, yes: bool, json_out: bool, output_patch: Path | None) -> int:
     """Resume in this process with the terminal UI and/or JSON stream, like `agent run`."""
-    from agent import ui
-    from agent.approvers import NoTerminalApprover, YesApprover
-    from agent.events import EventBus, json_lines_sink
-    from agent.model import build_model
-    from agent.session.report import write_reports
+    from agent.cli import run_wired
     from agent.session.resume import continue_session
-    from agent.session.store import meta_sink
 
-    console = ui.make_console(stderr=json_out)
-    renderer = ui.Renderer(console)
-    events = EventBus(renderer)
-    if json_out:
-        events.subscribe(json_lines_sink(sys.stdout))
-    if yes:
-        approver = YesApprover()
-    elif sys.stdin.isatty():
-        approver = ui.TerminalApprover(console, renderer)
-    else:
-        approver = NoTerminalApprover()
-    model = build_model(config, events.emit, session_id=sid)
-    log = store.open_log(sid)
-    events.subscribe(log)
-    events.subscribe(meta_sink(store, sid))
-    try:
-        result = continue_session(sid, repo=repo, store=store, config=config, approver=approver, events=events,
-                                  model=model)
-    finally:
-        renderer.stop_status()
-        log.close()
-    write_reports(repo.root, result.to_dict(), output_patch=output_patch)
-    ui.render_result(console, result.to_dict())
-    return result.exit_code
+    def go(events, approver, model):
+        return continue_session(sid, repo=repo, store=store, config=config, approver=approver, events=events,
+                                model=model)
 
+    return run_wired(go, repo=repo, store=store, session_id=sid, config=config, yes=yes, json_out=json_out,
+                     output_patch=output_patch)
 
 def log(
     session: OptSessionArg = None,

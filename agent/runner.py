@@ -40,9 +40,20 @@ class RunResult:
     cost: float | None = None
     duration: float = 0.0
     message: str = ""
+    exception: BaseException | None = field(default=None, repr=False)  # a bug, re-raised under AGENT_DEBUG
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "exception"}
+
+
+def record_ending(result: RunResult, exc: BaseException, events: EventBus) -> None:
+    """Every way a run can end becomes the result's status, exit code and one-line message."""
+    reason = finish_reason(exc)
+    result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
+    if not isinstance(exc, AgentError | KeyboardInterrupt):
+        result.message = f"internal error: {type(exc).__name__}: {exc}"
+        result.exception = exc
+    events.emit("error", message=result.message, kind=type(reason).__name__)
 
 
 def new_session_id() -> str:
@@ -114,13 +125,7 @@ def run_session(
         loop.run_steps(state)
         result.status, result.exit_code = "done", 0
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
-        reason = finish_reason(exc)
-        result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
-        if not isinstance(exc, AgentError | KeyboardInterrupt):
-            result.message = f"internal error: {type(exc).__name__}: {exc}"
-            result.__dict__["_exception"] = exc  # re-raised by the CLI under AGENT_DEBUG
-        if result.status not in ("done",):
-            events.emit("error", message=result.message, kind=type(reason).__name__)
+        record_ending(result, exc, events)
     finally:
         if baseline is not None:
             baseline.cancel()  # the run ended before it was needed: don't leave tests running

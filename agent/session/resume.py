@@ -57,8 +57,8 @@ def continue_session(session_id: str, *, repo, store: SessionStore, config, appr
 def resume_session(session_id: str, *, repo, store: SessionStore, config, approver, events: EventBus, model):
     """Like agent.runner.run_session, from the last checkpoint. Never raises AgentError."""
     from agent.conversation import Conversation
-    from agent.loop import Loop, RunState, finish_reason
-    from agent.runner import RunResult, _fill_result, _instructions, _repo_map, system_prompt
+    from agent.loop import Loop, RunState
+    from agent.runner import RunResult, _fill_result, _instructions, _repo_map, record_ending, system_prompt
     from agent.testrunner import TestRunner
 
     started = time.monotonic()
@@ -97,12 +97,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         loop.run_steps(state)
         result.status, result.exit_code = "done", 0
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
-        reason = finish_reason(exc)
-        result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
-        if not isinstance(exc, AgentError | KeyboardInterrupt):
-            result.message = f"internal error: {type(exc).__name__}: {exc}"
-            result.__dict__["_exception"] = exc
-        events.emit("error", message=result.message, kind=type(reason).__name__)
+        record_ending(result, exc, events)
     finally:
         if baseline is not None:
             baseline.cancel()  # ended before it was needed: leave no tests running
@@ -110,7 +105,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         result.usage = {k: prior_usage.get(k, 0) + (result.usage or {}).get(k, 0) for k in prior_usage}
         if prior_cost is not None or result.cost is not None:
             result.cost = round((prior_cost or 0.0) + (result.cost or 0.0), 6)
-        events.emit("session_finished", **{k: v for k, v in result.to_dict().items() if not k.startswith("_")})
+        events.emit("session_finished", **result.to_dict())
         durable.release()
     return result
 
