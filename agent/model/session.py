@@ -93,6 +93,11 @@ class ModelSession:
         self._escalated = False
         self.meter.end_step()
 
+    def carry_over(self, usage: Usage, cost: float | None) -> None:
+        """Count what earlier processes of a resumed session spent: in the totals and the budgets."""
+        if usage.total_tokens or cost:
+            self.meter.session.add(usage, cost)
+
     # -- routing -----------------------------------------------------------------------------
 
     def route(self, role: str) -> tuple[Tier, str | None]:

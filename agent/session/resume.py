@@ -56,7 +56,7 @@ def continue_session(session_id: str, *, repo, store: SessionStore, config, appr
 
 def resume_session(session_id: str, *, repo, store: SessionStore, config, approver, events: EventBus, model):
     """Like agent.runner.run_session, from the last checkpoint. Never raises AgentError."""
-    from agent.conversation import Conversation
+    from agent.conversation import Conversation, Usage
     from agent.loop import Loop, RunState
     from agent.runner import RunResult, _fill_result, _instructions, _repo_map, record_ending, system_prompt
     from agent.testrunner import TestRunner
@@ -71,6 +71,8 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     state, workspace, baseline = RunState(intent=intent), None, None
     durable = Durable(store, session_id, intent=intent, config=config, cwd=cwd)
     durable.acquire()  # before the try: a refused resume must not write a result into a running session's log
+    if hasattr(model, "carry_over"):  # earlier processes' spending counts in the totals and the budgets
+        model.carry_over(Usage(**prior_usage), prior_cost)
     try:
         repair_torn_tail(store.dir(session_id) / "events.jsonl")
         for name in STALE_FILES:
@@ -102,9 +104,6 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         if baseline is not None:
             baseline.cancel()  # ended before it was needed: leave no tests running
         _fill_result(result, state, workspace, model, started)
-        result.usage = {k: prior_usage.get(k, 0) + (result.usage or {}).get(k, 0) for k in prior_usage}
-        if prior_cost is not None or result.cost is not None:
-            result.cost = round((prior_cost or 0.0) + (result.cost or 0.0), 6)
         events.emit("session_finished", **result.to_dict())
         durable.release()
     return result
