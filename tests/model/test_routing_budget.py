@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.conversation import Usage
 from agent.errors import BudgetExceeded
 from agent.model.prices import DEFAULT_PRICES
 from agent.tools import STEP_TOOLS
@@ -114,3 +115,14 @@ def test_usage_and_cost_match_the_servers_counts(events, api):
     assert finished[-1]["session_cost"] == pytest.approx(expected, rel=1e-6)
     model.end_step()
     assert model.step_usage.input_tokens == 0 and model.usage.input_tokens == totals["input"]
+
+
+def test_a_resumed_session_counts_what_earlier_processes_spent(events):
+    """After `agent resume`, --max-cost covers the whole session, not just this process."""
+    script = {"turns": [{"text": "one"}]}
+    with session(script, events, max_cost=0.045) as (srv, model):
+        model.carry_over(Usage(input_tokens=20_000, output_tokens=400), 0.04)
+        with pytest.raises(BudgetExceeded, match=r"\$0.0400 spent"):
+            model.respond(conversation("z" * 8_000), [], "edit")
+        assert model_requests(srv) == []
+    assert model.usage.input_tokens == 20_000
