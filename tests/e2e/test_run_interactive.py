@@ -105,3 +105,39 @@ def test_quit_at_a_step_keeps_the_branch_and_exits_4(calc_repo):
         child.send("q")
         code = finish(child)
     assert code == 4
+
+
+def test_step_feedback_sends_the_person_back_to_the_model_then_commits_the_revision(calc_repo):
+    turns = [
+        plan_turn("Add sub"),
+        diff_turn(ADD_SUB + TEST_SUB), finish_turn(), diff_turn(FIX_SUB), finish_turn("sub works"),
+        {**diff_turn(ADD_DOC), "expect": ["add a docstring to sub"]},
+        finish_turn("sub documented"),
+    ]
+    with ReplayServer({"turns": turns}) as server:
+        child = spawn(calc_repo, server, "add sub")
+        child.expect(r"\[a\]pprove")
+        child.send("a")
+        child.expect(r"\[s\]kip \[q\]uit")
+        child.send("f")
+        child.expect("Your feedback:")
+        child.sendline("add a docstring to sub")
+        child.expect("sub documented")
+        child.expect(r"\[s\]kip \[q\]uit")
+        child.send("a")
+        code = finish(child)
+    assert code == 0
+    branch = git(calc_repo, "branch", "--list", "agent/*", "--format=%(refname:short)")
+    calc = git(calc_repo, "show", f"{branch}:calc.py")
+    assert '"""a minus b"""' in calc and "return a - b" in calc
+    assert git(calc_repo, "rev-list", "--count", f"main..{branch}") == "1"  # one commit for the step
+
+
+ADD_DOC = """--- a/calc.py
++++ b/calc.py
+@@ -4,3 +4,4 @@
+ 
+ def sub(a, b):
++    \"\"\"a minus b\"\"\"
+     return a - b
+"""
