@@ -131,3 +131,13 @@ ADD_MUL = """--- a/calc.py
 +def mul(a, b):
 +    return a * b
 """
+
+
+ADD_DOC = """--- a/calc.py
++++ b/calc.py
+@@ -4,3 +4,4 @@
+ 
+ def sub(a, b):
++    \"\"\"a minus b\"\"\"
+     return a - b
+"""

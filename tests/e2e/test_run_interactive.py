@@ -132,12 +132,3 @@ def test_step_feedback_sends_the_person_back_to_the_model_then_commits_the_revis
     assert '"""a minus b"""' in calc and "return a - b" in calc
     assert git(calc_repo, "rev-list", "--count", f"main..{branch}") == "1"  # one commit for the step
 
-
-ADD_DOC = """--- a/calc.py
-+++ b/calc.py
-@@ -4,3 +4,4 @@
- 
- def sub(a, b):
-+    \"\"\"a minus b\"\"\"
-     return a - b
-"""
