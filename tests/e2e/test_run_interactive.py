@@ -7,6 +7,7 @@ import pytest
 
 from agent.replay import ReplayServer
 from tests.e2e.conftest import (
+    ADD_DOC,
     ADD_SUB,
     FIX_SUB,
     TEST_SUB,
