@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -20,16 +19,13 @@ from pathlib import Path
 from agent.prompts import data_dir
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @contextmanager
 def demo_session(keep: bool = False) -> Iterator[tuple]:
     from agent.config import load_config
     from agent.model import build_model
     from agent.replay import ReplayServer
     from agent.workspace import Repo
+    from agent.workspace.gitcmd import run_git as _git
 
     fixtures = data_dir("fixtures") / "demo"
     tmp = Path(tempfile.mkdtemp(prefix="agent-demo-"))
