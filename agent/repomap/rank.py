@@ -23,15 +23,23 @@ _CAMEL = re.compile(r"[a-z][A-Z]")
 def weight(name: str, count: int, n_definers: int, mentioned: frozenset[str] | set[str]) -> float:
     """How much one file's use of `name` says about the files that define it."""
     w = math.sqrt(count)
-    if name in mentioned:
-        w *= 10.0  # the task names it
-    if len(name) >= 8 and ("_" in name.strip("_") or _CAMEL.search(name)):
-        w *= 3.0  # long compound names are specific; `data` or `run` are not
-    if name.startswith("_"):
-        w *= 0.1
-    if n_definers > 5:
-        w *= 0.1  # defined all over: says little about any one definer
+    for f in _factors(name, n_definers, mentioned):
+        w *= f
     return w
+
+
+def _factors(name: str, n_definers: int, mentioned: frozenset[str] | set[str]) -> tuple[float, ...]:
+    """weight()'s multipliers for a name, in order (applied one by one: same floats as ever)."""
+    fs = []
+    if name in mentioned:
+        fs.append(10.0)  # the task names it
+    if len(name) >= 8 and ("_" in name.strip("_") or _CAMEL.search(name)):
+        fs.append(3.0)  # long compound names are specific; `data` or `run` are not
+    if name.startswith("_"):
+        fs.append(0.1)
+    if n_definers > 5:
+        fs.append(0.1)  # defined all over: says little about any one definer
+    return tuple(fs)
 
 
 class Graph:
@@ -46,6 +54,8 @@ class Graph:
         src: list[int] = []
         dst: list[int] = []
         wts: list[float] = []
+        factors: dict[str, tuple[float, ...]] = {}  # per name: the same for every file using it
+        sqrt = math.sqrt
         for f, counts in enumerate(refs):
             start = len(wts)
             for name in counts.keys() & definers.keys():  # set intersection: C speed
@@ -58,9 +68,15 @@ class Graph:
                     k = index[name] = len(self.idents)
                     self.idents.append(name)
                     self.ident_definers.append(ds)
+                fs = factors.get(name)
+                if fs is None:
+                    fs = factors[name] = _factors(name, len(ds), mentioned)
+                w = sqrt(count)
+                for x in fs:
+                    w *= x
                 src.append(f)
                 dst.append(k)
-                wts.append(weight(name, count, len(ds), mentioned))
+                wts.append(w)
             total = sum(wts[start:])
             for i in range(start, len(wts)):
                 wts[i] /= total

@@ -15,6 +15,7 @@ import hashlib
 import math
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -103,7 +104,7 @@ def _cut(view: FileView, left: int) -> list[int] | None:
     return keep
 
 
-def fit(views: list[FileView], budget: int, share: float = 0.12,
+def fit(views: Iterable[FileView], budget: int, share: float = 0.12,
         pinned: int = 0) -> tuple[str, list[tuple[FileView, list[int]]]]:
     """The map text within `budget` tokens, and which definitions of which files it shows.
 
