@@ -22,7 +22,10 @@ from agent.repomap.symbols import MAX_PARSE_BYTES, extract
 # Below this many bytes to parse, a worker's start-up (~0.15 s to start Python and import
 # tree-sitter) costs more than the second core saves; above it, parsing is the bulk of a cold map.
 POOL_MIN_BYTES = 2 * 1024 * 1024
-WORKER_START_BYTES = 256 * 1024  # what this process parses while a worker starts
+# What this process parses while a worker starts (~0.3 s to start Python and import), for a
+# worker started after the listing, and one started before it (start-up partly hidden).
+WORKER_START_BYTES = 1024 * 1024
+EARLY_WORKER_START_BYTES = 512 * 1024
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHISH = re.compile(r"[\w.\-/]*[/.][\w.\-/]*\w")
 
@@ -98,6 +101,9 @@ class RepoMap:
         cache = self._parse_cache()
         if self._stats is None:
             self._stats = cache.load_stats(self.root)
+        # No stats remembered for this tree: most likely a cold map. Start a worker now, so that
+        # its start-up overlaps the listing rather than following it.
+        early = self._spawn() if not self._stats and _workers() else None
         before = dict(self._stats)
         entries = list_files(self.root, self._stats)
         if self._stats != before:
@@ -110,46 +116,57 @@ class RepoMap:
                 todo.append(e)
             else:
                 records[e.path] = rec
-        for path, blob, rec in self._parse(todo):
+        for path, blob, rec in self._parse(todo, early):
             records[path] = rec
             if blob:
                 cache.put(blob, rec)
         cache.flush()
         return [(e.path, records[e.path]) for e in entries if e.path in records]
 
-    def _parse(self, todo: list[FileEntry]) -> list[tuple[str, str | None, tuple]]:
+    def _parse(self, todo: list[FileEntry], early: subprocess.Popen | None = None) -> list[tuple]:
         items = [(e.path, e.blob) for e in todo]
-        workers = min(os.cpu_count() or 1, 8) - 1  # this process parses a share too
+        workers = _workers()
         if workers < 1 or len(items) < 64 or self._bytes(items) < POOL_MIN_BYTES:
+            if early is not None:
+                early.kill()  # not worth it after all
+                early.wait()
             return parse_files(str(self.root), items)
         # Biggest files first, each to the least loaded share; workers start with a handicap
-        # for their start-up, so that all shares finish together.
+        # for their start-up (none for one started early), so that all shares finish together.
         sized = sorted(((self._size(p), p, b) for p, b in items), reverse=True)
         shares: list[list] = [[] for _ in range(workers + 1)]
         loads = [0] + [WORKER_START_BYTES] * workers
+        if early is not None:
+            loads[1] = EARLY_WORKER_START_BYTES
         for size, path, blob in sized:
             k = loads.index(min(loads))
             shares[k].append((path, blob))
             loads[k] += size + 2048  # per-file overhead
-        procs = [self._start_worker(share) for share in shares[1:]]
+        procs = [self._start_worker(share, early if n == 0 else None) for n, share in enumerate(shares[1:])]
         out = parse_files(str(self.root), shares[0])
         for proc, share in zip(procs, shares[1:], strict=True):
             out.extend(self._collect(proc, share))
         return out
 
-    def _start_worker(self, items: list) -> subprocess.Popen | None:
+    def _spawn(self) -> subprocess.Popen | None:
         env = dict(os.environ)
         here = str(Path(__file__).resolve().parents[2])  # so a checkout without install works
         env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "agent.repomap.worker"], env=env,
+            return subprocess.Popen([sys.executable, "-m", "agent.repomap.worker"], env=env,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            assert proc.stdin is not None
-            proc.stdin.write(marshal.dumps((str(self.root), items)))
-            proc.stdin.close()
-            return proc
         except OSError:
             return None
+
+    def _start_worker(self, items: list, proc: subprocess.Popen | None = None) -> subprocess.Popen | None:
+        proc = proc or self._spawn()
+        if proc is None:
+            return None
+        # The payload outgrows the pipe buffer, and the worker reads it only once it has started
+        # and imported tree-sitter: written from here, this process would sit idle meanwhile.
+        threading.Thread(target=_send, args=(proc, marshal.dumps((str(self.root), items))),
+                         name="repomap-send", daemon=True).start()
+        return proc
 
     def _collect(self, proc: subprocess.Popen | None, items: list) -> list:
         if proc is not None:
@@ -201,9 +218,10 @@ class RepoMap:
         first += [i for i in _named_paths(focus_text or "", paths) if i not in first]
         personal: dict[int, float] = dict.fromkeys(first, 1.0)
         lowered = {w.lower() for w in words if len(w) > 2}
-        for i, p in enumerate(paths):
-            if PurePosixPath(p).stem.lower() in lowered:
-                personal[i] = max(personal.get(i, 0.0), 0.5)
+        if lowered:
+            for i, p in enumerate(paths):
+                if _stem(p).lower() in lowered:
+                    personal[i] = max(personal.get(i, 0.0), 0.5)
         for name in mentioned:
             for i in definers[name]:
                 personal[i] = max(personal.get(i, 0.0), 0.5 / len(definers[name]) ** 0.5)
@@ -216,21 +234,22 @@ class RepoMap:
         pinned = set(first)
         order = first + [i for i in order if i not in pinned]
 
-        views = []
-        for i in order:
-            status, defs, _ = scanned[i][1]
-            if status not in ("ok", "text"):
-                continue  # binary, huge, generated
-            scores = [by_ident.get(d[0], 0.0) + (top if d[0] in mentioned else 0.0) for d in defs]
-            views.append(FileView(paths[i], ranks[i], defs, scores))
-        text, shown = fit(views, budget_tokens, pinned=len(first))
+        def views():  # lazily: fit() stops after a dozen files, scoring all would be wasted
+            for i in order:
+                status, defs, _ = scanned[i][1]
+                if status in ("ok", "text"):  # not binary, huge, generated
+                    scores = [by_ident.get(d[0], 0.0) + (top if d[0] in mentioned else 0.0) for d in defs]
+                    yield FileView(paths[i], ranks[i], defs, scores)
+
+        text, shown = fit(views(), budget_tokens, pinned=len(first))
+        mapped = [rec for _, rec in scanned if rec[0] in ("ok", "text")]
         return MapResult(
             text=text,
             files=len(shown),
             symbols=sum(len(keep) for _, keep in shown),
             tokens=count_tokens(text),
-            total_files=len(views),
-            total_symbols=sum(len(v.defs) for v in views),
+            total_files=len(mapped),
+            total_symbols=sum(len(rec[1]) for rec in mapped),
             budget_tokens=budget_tokens,
             tokenizer=tokenizer_name(),
             shown=[{
@@ -240,6 +259,25 @@ class RepoMap:
                              "signature": v.defs[k][4]} for k in keep],
             } for v, keep in shown],
         )
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 8) - 1  # this process parses a share too
+
+
+def _send(proc: subprocess.Popen, payload: bytes) -> None:
+    assert proc.stdin is not None
+    with contextlib.suppress(OSError):  # the worker died: _collect parses its share here
+        proc.stdin.write(payload)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+
+
+def _stem(path: str) -> str:
+    """PurePosixPath(path).stem, without building a path object per file."""
+    name = path[path.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def _normalise(focus_files: Iterable[str], root: Path) -> list[str]:

@@ -12,5 +12,7 @@ import sys
 from agent.repomap.core import parse_files
 
 if __name__ == "__main__":
-    root, items = marshal.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(marshal.dumps(parse_files(root, items)))
+    payload = sys.stdin.buffer.read()
+    if payload:  # empty: the parent started us early, then found nothing worth our while
+        root, items = marshal.loads(payload)
+        sys.stdout.buffer.write(marshal.dumps(parse_files(root, items)))
