@@ -129,24 +129,23 @@ class Loop:
             self.run_step(state, step)
 
     def run_step(self, state: RunState, step: PlanStep) -> None:
-        emit, total = self.events.emit, len(state.plan.steps)
-        max_attempts = self.config.max_attempts
+        total = len(state.plan.steps)
         step.status = "running"
         self._pin_plan(state)
-        emit("step_started", index=step.index, total=total, title=step.title)
+        self.events.emit("step_started", index=step.index, total=total, title=step.title)
         self.conv.add_user(prompts.render(
             "step.md", index=str(step.index), total=str(total), title=step.title, description=step.description,
-            files=", ".join(step.files) or "(not specified)", repo_map=self._map(step.title + " " + step.description, step.files),
+            files=", ".join(step.files) or "(not specified)",
+            repo_map=self._map(step.title + " " + step.description, step.files),
         ))
-        attempt, role = 1, "edit"
-        emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
+        attempt = self._start_attempt(step, 1)
         try:
             while True:
-                call = self._until("finish_step", STEP_PHASE, role=role)
+                call = self._until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
                 summary = str(self._args(call).get("summary", "")).strip()
                 result = self.tests.run(None)
                 state.last_tests = tests_event(result)
-                emit("tests_run", **state.last_tests, full=True)
+                self.events.emit("tests_run", **state.last_tests, full=True)
                 if result.passed or only_known_failures(result, self.known_failures):
                     note = "" if result.passed else (
                         "\nOnly tests that already failed before this session fail; they are not this step's concern.")
@@ -156,53 +155,65 @@ class Loop:
                         return
                     decision = self._review(step, total, result, True, summary, attempt)
                 else:
-                    self.conv.add_tool_output(call.call_id, prompts.render(
-                        "tests_failed.md", attempt=str(attempt), max_attempts=str(max_attempts),
-                        report=self._known_note() + tests_text(result)))
-                    self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
-                    attempt += 1
-                    if attempt <= max_attempts:
-                        role = "fix"
-                        if attempt == max_attempts:  # the last try goes to a stronger tier when there is one
-                            self.model.escalate(f"step {step.index} still fails after {attempt - 1} attempts")
-                        emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
+                    self._report_failure(call, step, result, attempt)
+                    if attempt < self.config.max_attempts:
+                        attempt = self._start_attempt(step, attempt + 1)
                         continue
                     if not self.approver.interactive:
                         self._finish(step, "failed", summary)
                         raise TestsFailed(
-                            f"step {step.index} ({step.title}): tests still fail after {max_attempts} attempts: {result.summary()}",
+                            f"step {step.index} ({step.title}): tests still fail after {attempt} attempts: {result.summary()}",
                             hint="the failing changes are left uncommitted in the worktree",
                         )
-                    decision = self._review(step, total, result, False, summary, attempt - 1)
-                if decision.kind == "approve":
-                    message = f"{step.title}\n\n{summary}\n\nStep {step.index}/{total} of agent session for: {state.intent}"
-                    files = self.workspace.changed_files()
-                    sha = self.workspace.commit(message)
-                    emit("commit_created", index=step.index, sha=sha, message=message.splitlines()[0], files=files)
-                    self._finish(step, "committed", summary, commit=sha)
+                    decision = self._review(step, total, result, False, summary, attempt)
+                if self._decide(state, step, total, decision, summary):
                     return
-                if decision.kind == "feedback":
-                    state.feedback.append(f"On step {step.index}: {decision.feedback}")
-                    self.conv.pin("feedback", "\n".join(state.feedback))
-                    self.conv.add_user(prompts.render("step_feedback.md", index=str(step.index), title=step.title,
-                                                      feedback=decision.feedback))
-                    attempt, role = 1, "edit"
-                    emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts, role=role, tier="")
-                    continue
-                if decision.kind == "skip":
-                    self.workspace.reset_hard()
-                    self.conv.add_user(f"The person skipped step {step.index}; its changes were reverted.")
-                    self._finish(step, "skipped", summary)
-                    return
-                self._finish(step, "quit", summary)
-                raise Rejected(f"stopped at step {step.index} by the person",
-                               hint="the step's uncommitted changes are left in the worktree")
+                attempt = self._start_attempt(step, 1)  # feedback: a new round of attempts
         finally:
             self.conv.pin("failures", None)
             self.model.end_step()
             self._pin_plan(state)
             if step.status in ("committed", "skipped", "unchanged"):
                 self.checkpoint(state, self.conv)
+
+    def _start_attempt(self, step: PlanStep, attempt: int) -> int:
+        max_attempts = self.config.max_attempts
+        if attempt > 1 and attempt == max_attempts:  # the last try goes to a stronger tier when there is one
+            self.model.escalate(f"step {step.index} still fails after {attempt - 1} attempts")
+        self.events.emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts,
+                         role="edit" if attempt == 1 else "fix", tier="")
+        return attempt
+
+    def _report_failure(self, call: ToolCall, step: PlanStep, result, attempt: int) -> None:
+        """The failing run goes back to the model (and is pinned, so compaction keeps it)."""
+        self.conv.add_tool_output(call.call_id, prompts.render(
+            "tests_failed.md", attempt=str(attempt), max_attempts=str(self.config.max_attempts),
+            report=self._known_note() + tests_text(result)))
+        self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
+
+    def _decide(self, state: RunState, step: PlanStep, total: int, decision, summary: str) -> bool:
+        """Carry out the person's decision on a step; True when the step is over."""
+        if decision.kind == "approve":
+            message = f"{step.title}\n\n{summary}\n\nStep {step.index}/{total} of agent session for: {state.intent}"
+            files = self.workspace.changed_files()
+            sha = self.workspace.commit(message)
+            self.events.emit("commit_created", index=step.index, sha=sha, message=step.title, files=files)
+            self._finish(step, "committed", summary, commit=sha)
+            return True
+        if decision.kind == "feedback":
+            state.feedback.append(f"On step {step.index}: {decision.feedback}")
+            self.conv.pin("feedback", "\n".join(state.feedback))
+            self.conv.add_user(prompts.render("step_feedback.md", index=str(step.index), title=step.title,
+                                              feedback=decision.feedback))
+            return False
+        if decision.kind == "skip":
+            self.workspace.reset_hard()
+            self.conv.add_user(f"The person skipped step {step.index}; its changes were reverted.")
+            self._finish(step, "skipped", summary)
+            return True
+        self._finish(step, "quit", summary)
+        raise Rejected(f"stopped at step {step.index} by the person",
+                       hint="the step's uncommitted changes are left in the worktree")
 
     def _settle_baseline(self, state: RunState) -> set[str] | None:
         """Wait for the baseline test run and say what it found; returns the known failures."""

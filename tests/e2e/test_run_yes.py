@@ -169,3 +169,21 @@ def test_a_new_failure_next_to_an_old_one_still_fails_the_step(calc_repo):
         run = run_agent(calc_repo, server, "run", "add sub", "--yes", "--json", "--max-attempts", "1")
     assert run.code == 3, run.stderr
     assert run.result["commits"] == []
+
+
+def test_the_last_attempt_is_handed_to_the_pro_tier(calc_repo):
+    (calc_repo / ".agent.toml").write_text('[models.pro]\nmodel = "replay-pro"\n')
+    turns = [
+        {**plan_turn("Add sub"), "expect_model": "replay"},
+        {**diff_turn(ADD_SUB + TEST_SUB), "expect_model": "replay"},
+        finish_turn(),
+        {**finish_turn("still broken"), "expect_model": "replay"},
+        {**diff_turn(FIX_SUB), "expect_model": "replay-pro", "expect": ["assert 8 == 2"]},
+        {**finish_turn("fixed"), "expect_model": "replay-pro"},
+    ]
+    with ReplayServer({"turns": turns}) as server:
+        run = run_agent(calc_repo, server, "run", "add sub", "--yes", "--json", "--max-attempts", "3")
+    assert run.code == 0, run.stderr
+    switches = run.of_type("tier_switched")
+    assert [(e["from_tier"], e["to_tier"]) for e in switches] == [("thinking", "pro")]
+    assert [c["message"].splitlines()[0] for c in run.result["commits"]] == ["Add sub"]
