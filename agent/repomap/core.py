@@ -22,10 +22,6 @@ from agent.repomap.symbols import MAX_PARSE_BYTES, extract
 # Below this many bytes to parse, a worker's start-up (~0.15 s to start Python and import
 # tree-sitter) costs more than the second core saves; above it, parsing is the bulk of a cold map.
 POOL_MIN_BYTES = 2 * 1024 * 1024
-# What this process parses while a worker starts (~0.3 s to start Python and import), for a
-# worker started after the listing, and one started before it (start-up partly hidden).
-WORKER_START_BYTES = 1024 * 1024
-EARLY_WORKER_START_BYTES = 512 * 1024
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHISH = re.compile(r"[\w.\-/]*[/.][\w.\-/]*\w")
 
@@ -131,21 +127,29 @@ class RepoMap:
                 early.kill()  # not worth it after all
                 early.wait()
             return parse_files(str(self.root), items)
-        # Biggest files first, each to the least loaded share; workers start with a handicap
-        # for their start-up (none for one started early), so that all shares finish together.
+        # Workers take their shares biggest file first and stream a result per file; this process
+        # takes files from the small end of whichever share has most left, until the two meet.
+        # Whatever the machine's load, all finish within about one small file of each other.
         sized = sorted(((self._size(p), p, b) for p, b in items), reverse=True)
-        shares: list[list] = [[] for _ in range(workers + 1)]
-        loads = [0] + [WORKER_START_BYTES] * workers
-        if early is not None:
-            loads[1] = EARLY_WORKER_START_BYTES
+        shares: list[list] = [[] for _ in range(workers)]
+        loads = [0] * workers
         for size, path, blob in sized:
             k = loads.index(min(loads))
             shares[k].append((path, blob))
             loads[k] += size + 2048  # per-file overhead
-        procs = [self._start_worker(share, early if n == 0 else None) for n, share in enumerate(shares[1:])]
-        out = parse_files(str(self.root), shares[0])
-        for proc, share in zip(procs, shares[1:], strict=True):
-            out.extend(self._collect(proc, share))
+        streams = [_Stream(self._start_worker(share, early if n == 0 else None))
+                   for n, share in enumerate(shares)]
+        tails = [len(share) for share in shares]  # this process has parsed share[tail:]
+        out = []
+        while True:
+            left = [tail - st.done for tail, st in zip(tails, streams, strict=True)]
+            k = left.index(max(left))
+            if left[k] <= 0:
+                break
+            tails[k] -= 1
+            out.extend(parse_files(str(self.root), [shares[k][tails[k]]]))
+        for st, tail in zip(streams, tails, strict=True):
+            out.extend(st.stop(tail))
         return out
 
     def _spawn(self) -> subprocess.Popen | None:
@@ -167,17 +171,6 @@ class RepoMap:
         threading.Thread(target=_send, args=(proc, marshal.dumps((str(self.root), items))),
                          name="repomap-send", daemon=True).start()
         return proc
-
-    def _collect(self, proc: subprocess.Popen | None, items: list) -> list:
-        if proc is not None:
-            assert proc.stdout is not None
-            try:
-                data = proc.stdout.read()
-                if proc.wait() == 0:
-                    return marshal.loads(data)
-            except (OSError, EOFError, ValueError, TypeError):
-                pass
-        return parse_files(str(self.root), items)  # the worker failed: do its share here
 
     def _size(self, path: str) -> int:
         try:
@@ -261,13 +254,59 @@ class RepoMap:
         )
 
 
+class _Stream:
+    """A worker's results as they arrive: one length-prefixed marshal list per file, in order.
+
+    `done` only grows; a worker that dies or garbles its output stops it, and this process then
+    parses the rest of that share itself.
+    """
+
+    def __init__(self, proc: subprocess.Popen | None):
+        self.proc = proc
+        self.results: list[list] = []
+        self.thread = threading.Thread(target=self._read, name="repomap-read", daemon=True)
+        if proc is not None:
+            self.thread.start()
+
+    @property
+    def done(self) -> int:
+        return len(self.results)
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        pipe = self.proc.stdout
+        try:
+            while len(head := pipe.read(4)) == 4:
+                size = int.from_bytes(head, "big")
+                data = pipe.read(size)
+                if len(data) != size:
+                    return
+                result = marshal.loads(data)
+                if not isinstance(result, list):
+                    return
+                self.results.append(result)
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+
+    def stop(self, upto: int) -> list:
+        """The results for the first `upto` files (all done by now); the worker is ended."""
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()  # it may be parsing files this process has already done
+            self.proc.wait()
+            self.thread.join()
+            with contextlib.suppress(OSError):
+                self.proc.stdout.close()
+        return [r for result in self.results[:upto] for r in result]
+
+
 def _workers() -> int:
     return min(os.cpu_count() or 1, 8) - 1  # this process parses a share too
 
 
 def _send(proc: subprocess.Popen, payload: bytes) -> None:
     assert proc.stdin is not None
-    with contextlib.suppress(OSError):  # the worker died: _collect parses its share here
+    with contextlib.suppress(OSError):  # the worker died: its share is parsed here
         proc.stdin.write(payload)
     with contextlib.suppress(OSError):
         proc.stdin.close()
