@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from agent.patch.align import align, anchored, blank_slide, enough_matched, loose_insertion
+
 LEVELS = ["exact", "whitespace", "indentation", "unicode", "blank-lines", "context-lines", "trimmed"]
 CONTIGUOUS = 4  # levels before this index compare a contiguous block line by line
 MAX_TRIM = 2  # context lines dropped from each edge at the "trimmed" level
@@ -137,7 +139,7 @@ class FileIndex:
 
 
 def locate(index: FileIndex, hunk_lines: list[tuple[str, str]], expected: list[int],
-           *, side: str = "old", max_level: int | None = None) -> Located:
+           *, side: str = "old", max_level: int | None = None, slack: int = 0) -> Located:
     """Find where the hunk's `side` ("old": context and -, "new": context and +) sits in the file."""
     drop = "+" if side == "old" else "-"
     lines = [(i, k, t) for i, (k, t) in enumerate(hunk_lines) if k != drop]
@@ -147,7 +149,7 @@ def locate(index: FileIndex, hunk_lines: list[tuple[str, str]], expected: list[i
     for level in range(top):
         found = _find(index, lines, level, hunk_lines)
         if found:
-            loc = _decide(found, level, expected)
+            loc = _decide(found, level, expected, slack)
             if loc.match is not None and expected and loc.match.anchor not in expected:
                 # A unique match away from the header: if a looser level fits exactly where the
                 # header says, the two signals disagree (e.g. a dropped context line made the hunk
@@ -161,14 +163,25 @@ def locate(index: FileIndex, hunk_lines: list[tuple[str, str]], expected: list[i
     return Located()
 
 
-def _decide(found: list[Match], level: int, expected: list[int]) -> Located:
+def _near(m: Match, expected: list[int], slack: int) -> bool:
+    """Does the header's line number point at this match?
+
+    `slack` is how many more lines the hunk has than its header counts (negative: fewer). Lines the
+    hunk lost before its first line put the header's start up to that many lines earlier; lines it
+    gained (hallucinated) put it later. Beyond 3 the counts say nothing useful.
+    """
+    d = max(-3, min(3, slack))
+    return any(m.anchor + k in expected for k in range(min(0, d), max(0, d) + 1))
+
+
+def _decide(found: list[Match], level: int, expected: list[int], slack: int = 0) -> Located:
     by_start: dict[int, Match] = {}
     for m in found:
         by_start.setdefault(m.start, m)
     found = list(by_start.values())
     if len(found) == 1:
         return Located(found[0], found, level)
-    near = [m for m in found if m.anchor in expected]
+    near = [m for m in found if _near(m, expected, slack)]
     if len(near) == 1:  # the header's line number breaks the tie, and only then
         return Located(near[0], found, level)
     return Located(None, found, level)
@@ -217,7 +230,14 @@ def _find_trimmed(index: FileIndex, lines, level: int, full) -> list[Match]:
             if sum(1 for _, _, t in part if t.strip()) < 2:
                 continue
             for m in _find_aligned(index, part, level, full, nonblank_skips=1):
-                if _trimmed_nearby(index, lines[:a], lines[len(lines) - b:], m, level):
+                # A trimmed line found a little away only matters when nothing kept on its side pins
+                # the change: a matched non-blank context line between them puts any missing lines
+                # beyond that line, where they change nothing about where the edit goes.
+                matched = {hi for hi, _ in m.pairs}
+                head_pinned = any(t.strip() and hi in matched for hi, _, t in lines[a:lead])
+                tail_pinned = any(t.strip() and hi in matched for hi, _, t in lines[len(lines) - trail:len(lines) - b])
+                if _trimmed_nearby(index, [] if head_pinned else lines[:a],
+                                   [] if tail_pinned else lines[len(lines) - b:], m, level):
                     continue
                 m.anchor -= a
                 m.trimmed = (a, b)
@@ -272,20 +292,20 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
     lines, want = lines[lo:hi], want[lo:hi]
     if len(lines) > 300:
         return []  # the search recurses per line; hunks this long are matched as blocks or not at all
-    nonblank = sum(1 for w in want if w)
     out = []
     for s in index.positions(level, want[0]):
-        res = _align(keys, lines, want, s, full, nonblank_skips)
+        res = align(keys, lines, want, s, full, nonblank_skips)
         if res is None:
             continue
         steps, end, skipped = res
         pairs = [(h, f) for h, f, extra in steps if not extra]
         extras = [(h, f) for h, f, extra in steps if extra]
         side = {k for _, k, _ in lines}
-        if _loose_insertion(full, pairs, side) or not _anchored(full, pairs, side):
+        if (loose_insertion(full, pairs, side) or not anchored(full, pairs, side)
+                or blank_slide(full, pairs, side)):
             continue
-        if skipped and nonblank - skipped < 2:
-            continue  # too little of the hunk actually matched to trust the place
+        if skipped and not enough_matched(index, level, lines, want, pairs, extras):
+            continue
         mt = Match(s, end, level, pairs, s - lo, extras=extras)
         mt.indent = indent_map([(full[hi_][1], index.lines[fi]) for hi_, fi in pairs])
         if mt.indent is None:
@@ -293,101 +313,3 @@ def _find_aligned(index: FileIndex, lines, level: int, full, *, nonblank_skips: 
         out.append(mt)
     return out
 
-
-def _loose_insertion(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
-    """Do kept file lines sit between the matched neighbours of some run of added lines?
-
-    Then the hunk does not say whether the added lines go before or after them.
-    """
-    at = dict(pairs)
-    matched = sorted(at)
-    x = 0
-    while x < len(full):
-        if full[x][0] == " " or full[x][0] in side_kinds:
-            x += 1
-            continue
-        y = x
-        while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
-            y += 1
-        before = [h for h in matched if h < x]
-        after = [h for h in matched if h >= y]
-        if before and after and at[after[0]] - at[before[-1]] > 1:
-            return True
-        x = y
-    return False
-
-
-def _anchored(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
-    """Is every run of added lines pinned on one side by a non-blank line, through matched lines
-    that are consecutive in the file? Blank lines alone slide too easily to pin anything."""
-    at = dict(pairs)
-
-    def chain(h: int, step: int) -> bool:
-        prev = None
-        while 0 <= h < len(full) and h in at:
-            if prev is not None and at[h] != prev + step:
-                return False
-            if full[h][1].strip():
-                return True
-            prev, h = at[h], h + step
-        return False
-
-    x = 0
-    while x < len(full):
-        if full[x][0] == " " or full[x][0] in side_kinds:
-            x += 1
-            continue
-        y = x
-        while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
-            y += 1
-        if not (chain(x - 1, -1) or chain(y, 1)):
-            return False
-        x = y
-    return True
-
-
-def _align(keys: list[str], lines, want: list[str], start: int, full, budget: int):
-    """Depth-first alignment; direct matches first, then blank skips, then non-blank skips."""
-    n, m = len(keys), len(lines)
-    side_kinds = {k for _, k, _ in lines}
-    # changes[x]: how many lines of the other side (+ for the old side) precede full-hunk line x
-    changes = [0]
-    for k, _ in full:
-        changes.append(changes[-1] + (k != " " and k not in side_kinds))
-    steps = [0]
-
-    def go(i: int, j: int, last, skipped: int, blanks: int, pairs: list):
-        steps[0] += 1
-        if steps[0] > 2000:  # pathological blank-line soup: give up rather than search forever
-            return None
-        if j == m:
-            return pairs, i, skipped
-        hi, kind, _ = lines[j]
-        if i < n and keys[i] == want[j]:
-            res = go(i + 1, j + 1, (hi, kind), skipped, blanks,
-                     [*pairs, (hi, i, False)])
-            if res:
-                return res
-        extra = [(hi, i, True)] if i < n else []
-        options = []
-        # A file line the hunk lacks, kept as it is: only after a matched line, with nothing added
-        # between the two (else where the added lines go is a guess) and not inside a run of
-        # removed lines (would it go too?).
-        if (i < n and last is not None and (kind == " " or last[1] == " ")
-                and changes[hi] == changes[last[0] + 1]):
-            options.append((not keys[i], i + 1, j, extra))
-        # A context line of the hunk that the file lacks: dropped.
-        if kind == " " and j > 0 and (not want[j] or j + 1 < m):
-            options.append((not want[j], i, j + 1, []))
-        for blank, ni, nj, ext in sorted(options, key=lambda o: not o[0]):
-            if blank and blanks < 3:
-                res = go(ni, nj, last, skipped, blanks + 1, [*pairs, *ext])
-            elif not blank and skipped < budget:
-                res = go(ni, nj, last, skipped + 1, blanks, [*pairs, *ext])
-            else:
-                continue
-            if res:
-                return res
-        return None
-
-    return go(start, 0, None, 0, 0, [])

@@ -32,9 +32,19 @@ def _edit(text: str, rng: random.Random) -> str:
 
 
 def _damage(diff: str, rng: random.Random) -> str:
-    kinds = rng.sample(["numbers", "trailing", "unicode", "prefix", "fence", "crlf-diff"], rng.randint(0, 3))
+    kinds = rng.sample(["numbers", "trailing", "unicode", "prefix", "fence", "crlf-diff", "drop-context",
+                        "extra-context"], rng.randint(0, 3))
     out = []
-    for line in diff.split("\n"):
+    lines = diff.split("\n")
+    for i, line in enumerate(lines):
+        # A context line the model left out. Not one right next to added lines: then which side of
+        # the gap they go is unknowable, and a blank one there can slide unnoticed (known limit).
+        next_to_plus = any(lines[j][:1] == "+" and not lines[j].startswith("+++") for j in (i - 1, i + 1)
+                           if 0 <= j < len(lines))
+        if line[:1] == " " and "drop-context" in kinds and not next_to_plus and rng.random() < 0.15:
+            continue
+        if line[:1] == " " and "extra-context" in kinds and rng.random() < 0.15:
+            out.append(rng.choice([" ", "     pass", "     return None"]))  # a line the file may lack there
         if line.startswith("@@") and "numbers" in kinds:
             line = "@@ @@"
         elif line[:1] in (" ", "-") and not line.startswith("---"):
