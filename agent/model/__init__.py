@@ -32,7 +32,26 @@ def build_model(config: Config, emit: Callable[..., Any], *, session_id: str,
     tiers = validate(config, env)
     price_table(config.prices)
     CompactionSettings.from_config(config.compaction)
+    _preload_sdk()
     return ModelSession(config, tiers, emit, session_id=session_id, env=env)
+
+
+def _preload_sdk() -> None:
+    """Import the openai SDK (over 1 s) in the background while the worktree, tests and repo map
+    are set up, instead of on the first model call. An import already under way in this thread
+    simply finishes first when the first call imports it too (Python's import lock)."""
+    import sys
+    import threading
+
+    if "openai" not in sys.modules:
+        threading.Thread(target=_import_openai, name="openai-preload", daemon=True).start()
+
+
+def _import_openai() -> None:
+    try:
+        import openai  # noqa: F401
+    except ImportError:
+        pass  # the first call reports it
 
 
 def describe_tiers(config: Config) -> list[dict[str, Any]]:
