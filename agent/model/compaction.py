@@ -21,19 +21,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from agent import prompts
 from agent.errors import ConfigError
 from agent.model.providers import MARKER, is_marker
 from agent.model.usage import estimate_tokens
 
-SUMMARY_INSTRUCTIONS = (
-    "You compact the history of a coding agent's session so it can continue with less context. "
-    "Summarize the transcript below for the agent itself: what was inspected and learned (file "
-    "paths, function names, facts about the code), what was changed (files and the gist of each "
-    "diff), test results and the exact failing test names and errors, and what was about to be "
-    "done next. Be specific and terse; use bullet points; do not invent anything. The intent, plan "
-    "and step status are kept separately, so don't repeat them."
-)
-SUMMARY_PREFIX = "Summary of the earlier part of this session (older tool traffic was compacted):\n\n"
 TOOL_OUTPUT_LIMIT = 1_500  # characters of each old tool output shown to the summarizer
 
 
@@ -131,4 +123,4 @@ def transcript(items: list[dict[str, Any]], limit_chars: int | None = None) -> s
 
 
 def summary_item(summary: str) -> dict[str, Any]:
-    return {"type": "message", "role": "user", "content": SUMMARY_PREFIX + summary.strip()}
+    return {"type": "message", "role": "user", "content": prompts.render("compacted.md", summary=summary.strip())}

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from agent import prompts
 from agent.config import Config
 from agent.conversation import Conversation, ToolSpec, Turn, Usage
 from agent.errors import ContextOverflow, ModelError
@@ -298,7 +299,7 @@ class ModelSession:
         tier, effort = self.route("summarize")
         window = self.window(tier)
         limit = int(window * 4 * 0.5) if window else None  # chars: half the summarizer's window
-        request = Conversation(comp.SUMMARY_INSTRUCTIONS)
+        request = Conversation(prompts.load("compact_summary.md").strip())
         request.add_user(comp.transcript(old, limit))
         turn = self._invoke("summarize", tier, effort, request, [], allow_compact=False)
         return turn.text or "(the summarizer returned nothing)"
