@@ -164,3 +164,63 @@ def align(keys: list[str], lines, want: list[str], start: int, full, budget: int
         return None
 
     return go(start, 0, None, 0, 0, [])
+
+
+def blank_run_guess(full, pairs: list[tuple[int, int]], start: int, file_lines: list[str]) -> tuple[int, int] | None:
+    """Does a run of added lines land in a run of blank file lines at a place the hunk does not pin?
+
+    Blank lines are interchangeable, so only counts can say where in a run of L blank file lines
+    the added lines go: hb hunk blank lines (context or removed) right before them, ha right after.
+    A hunk that lost lines shows fewer blanks (the place is anywhere from hb to L - ha: pinned only
+    if hb + ha == L); one that gained blanks shows more (pinned only if one side shows none, and
+    the non-blank line there holds the added lines). Anything else is a coin toss, even when a
+    non-blank line touches the added lines in the hunk: a blank line between them may be the one
+    lost. Returns (blanks the hunk shows, blanks the file has) for such a guess, else None.
+    """
+    at = dict(pairs)
+    matched = sorted(at)
+    n = len(file_lines)
+
+    def blank(h: int) -> bool:  # unmatched non-blank lines are not in the file: they separate nothing
+        return full[h][0] != "+" and (not full[h][1].strip() or h not in at)
+
+    x = 0
+    while x < len(full):
+        if full[x][0] != "+":
+            x += 1
+            continue
+        y = x
+        while y < len(full) and full[y][0] == "+":
+            y += 1
+        added = [t for _, t in full[x:y]]
+        before = [h for h in matched if h < x]
+        g = at[before[-1]] + 1 if before else start  # the added lines go right before file line g
+        s, e = g, g
+        while s > 0 and not file_lines[s - 1].strip():
+            s -= 1
+        while e < n and not file_lines[e].strip():
+            e += 1
+        b, a = x - 1, y
+        while b >= 0 and blank(b):
+            b -= 1
+        while a < len(full) and blank(a):
+            a += 1
+        hb = sum(1 for h in range(b + 1, x) if not full[h][1].strip())
+        ha = sum(1 for h in range(y, a) if not full[h][1].strip())
+        run, k = e - s, g - s
+        x = y
+        if not run and not hb + ha:
+            continue  # non-blank lines on both sides: loose_insertion and anchored judge those
+        if run and len(set(added) | set(file_lines[s:e])) == 1:
+            continue  # only blank lines into a blank run: every place gives the same text
+        if hb + ha == run and k == hb:
+            continue
+        # More blanks than the file has: some are spurious, and the side showing none holds the
+        # added lines, if the file's run ends at the hunk's non-blank line on the other side (else
+        # lines lost on the side showing none explain it as well).
+        closed_b = b >= 0 and at.get(b) == s - 1
+        closed_a = a < len(full) and at.get(a) == e
+        if hb + ha > run and ((ha == 0 and k == run and closed_b) or (hb == 0 and k == 0 and closed_a)):
+            continue
+        return hb + ha, run
+    return None

@@ -239,12 +239,25 @@ def _find_trimmed(index: FileIndex, lines, level: int, full) -> list[Match]:
                 if _trimmed_nearby(index, [] if head_pinned else lines[:a],
                                    [] if tail_pinned else lines[len(lines) - b:], m, level):
                     continue
+                if not _distinctive(index, level, [full[hi][1] for hi, _ in m.pairs]):
+                    continue
                 m.anchor -= a
                 m.trimmed = (a, b)
                 found.append(m)
         if found:
             return found
     return []
+
+
+def _distinctive(index: FileIndex, level: int, texts: list[str]) -> bool:
+    """What is left of a trimmed hunk: three non-blank lines, or two with one found nowhere else.
+
+    Two common lines in a row (`out = []`, `for ...`) recur in a file; once the hunk's edges are
+    gone they do not tell one copy from another.
+    """
+    kf = key_for(level)
+    keys = [kf(t) for t in texts if t.strip()]
+    return len(keys) >= 3 or any(len(index.positions(level, k)) == 1 for k in keys)
 
 
 def _trimmed_nearby(index: FileIndex, head, tail, m: Match, level: int, gap: int = 6) -> bool:

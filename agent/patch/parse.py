@@ -275,16 +275,18 @@ def _read_hunk(lines: list[str], i: int, m: re.Match, is_file_header) -> tuple[H
         elif line[:1] in (" ", "-", "+"):
             body.append((line[0], line[1:]))
         elif line == "" or line.strip() == "":
-            body.append((" ", ""))  # a blank context line whose leading space was stripped
+            body.append(("_", ""))  # a blank context line whose leading space was stripped, or prose
         else:
             body.append(("?", line))  # no prefix: context that lost its space, or prose
         i += 1
-    # Trailing unprefixed lines and blank lines beyond a complete count are prose, not context.
-    while body and (body[-1][0] == "?" or body[-1] == (" ", "")):
-        if body[-1] == (" ", "") and not _beyond_count(body, want_old, want_new):
+    # Trailing unprefixed lines and blank lines beyond a complete count are prose, not context. A
+    # " " line is kept when there are no counts: where added lines sit among blank lines may hang
+    # on it.
+    while body and (body[-1][0] in "?_" or body[-1] == (" ", "") and want_old is not None):
+        if body[-1][0] != "?" and not _beyond_count(body, want_old, want_new):
             break
         body.pop()
-    hunk.lines = [(" " if k == "?" else k, t) for k, t in body]
+    hunk.lines = [(" " if k in "?_" else k, t) for k, t in body]
     for idx in no_eol_after:
         if 0 <= idx < len(hunk.lines):
             kind = hunk.lines[idx][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.patch.align import blank_run_guess
 from agent.patch.match import LEVELS, FileIndex, Match, locate
 from agent.patch.parse import Hunk
 from agent.patch.report import (
@@ -58,6 +59,15 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
             hr.reason = ("uncertain: the header counts do not match the hunk's lines, so context is "
                          "missing, and the added lines at the hunk's edge have no context to pin them")
             hr.detail = ("Give a few unchanged lines on both sides of the added lines.\n"
+                         + closest_region(index, hunk.old_lines))
+            continue
+        guess = blank_run_guess(hunk.lines, m.pairs, m.start, tf.lines)
+        if guess is not None:
+            hr.status = REJECTED
+            hr.reason = (f"uncertain: the hunk shows {guess[0]} blank line(s) around added lines where "
+                         f"the file has {guess[1]}, so where they go among those blank lines is unknown")
+            hr.detail = ("Include the blank lines around the added lines as context, exactly as many as "
+                         "the file has, and the unchanged non-blank line on each side.\n"
                          + closest_region(index, hunk.old_lines))
             continue
         hr.level, hr.line = level_name(m.level), m.start + 1

@@ -104,3 +104,30 @@ def test_added_lines_after_blank_lines_pinned_by_the_next_line_apply(tmp_path):
     result, now = _run(tmp_path, before, diff)
     assert result.ok, result.render()
     assert now == "import os\n\n\nX = 1\nclass A:\n    pass\n"
+
+
+# 5. Added lines next to a run of blank lines: only the hunk's blank-line counts can place them.
+TWO_BLANKS = "import os\n\n\ndef f():\n    pass\n"
+
+
+def test_added_lines_in_a_blank_run_apply_when_the_hunk_shows_all_its_blank_lines(tmp_path):
+    diff = _hdr(" import os\n \n+X = 1\n \n def f():\n")  # 1 + 1 blank lines = the file's 2
+    result, now = _run(tmp_path, TWO_BLANKS, diff)
+    assert result.ok, result.render()
+    assert now == "import os\n\nX = 1\n\ndef f():\n    pass\n"
+
+
+def test_added_lines_in_a_blank_run_refused_when_a_blank_line_may_be_lost_next_to_them(tmp_path):
+    # The model meant "import os, blank, X, blank, def f" but lost the blank after X: the hunk
+    # shows 1 blank line where the file has 2, and X touching "def f" proves nothing.
+    diff = _hdr(" import os\n \n+X = 1\n def f():\n")
+    result, now = _run(tmp_path, TWO_BLANKS, diff)
+    assert not result.ok and now == TWO_BLANKS
+    assert "blank line" in result.render() and "Include the blank lines" in result.render()
+
+
+def test_replaced_blank_line_refused_when_the_other_blank_is_not_shown(tmp_path):
+    # The failure the property test found: "-<blank> +X" next to a second, unshown blank line.
+    diff = _hdr(" import os\n-\n+X = 1\n def f():\n")
+    result, now = _run(tmp_path, TWO_BLANKS, diff)
+    assert not result.ok and now == TWO_BLANKS
