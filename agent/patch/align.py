@@ -224,3 +224,41 @@ def blank_run_guess(full, pairs: list[tuple[int, int]], start: int, file_lines: 
             continue
         return hb + ha, run
     return None
+
+
+def blank_removal_guess(full, pairs: list[tuple[int, int]], file_lines: list[str]) -> tuple[int, int] | None:
+    """Do removed blank lines (with nothing added there) come from a blank run the hunk does not pin?
+
+    Which blank line of one run goes makes no difference; which run it comes from does. The run is
+    pinned when the hunk's non-blank lines on both sides hold it, or when the hunk shows exactly as
+    many blank lines there as the file has. Returns (blanks the hunk shows, blanks the file has).
+    """
+    at = dict(pairs)
+    x = 0
+    while x < len(full):
+        if full[x][0] == " ":
+            x += 1
+            continue
+        y = x
+        while y < len(full) and full[y][0] != " ":
+            y += 1
+        run_lines = full[x:y]
+        x, y0 = y, x
+        if any(k == "+" or t.strip() for k, t in run_lines) or y0 not in at:
+            continue
+        b, a = y0 - 1, y
+        while b >= 0 and full[b][0] != "+" and not full[b][1].strip():
+            b -= 1
+        while a < len(full) and full[a][0] != "+" and not full[a][1].strip():
+            a += 1
+        s = e = at[y0]
+        while s > 0 and not file_lines[s - 1].strip():
+            s -= 1
+        while e < len(file_lines) and not file_lines[e].strip():
+            e += 1
+        shown = a - b - 1
+        inside = all(s <= at[h] < e for h in range(b + 1, a) if h in at)
+        closed = b >= 0 and at.get(b) == s - 1 and a < len(full) and at.get(a) == e
+        if not inside or not (closed or shown == e - s):
+            return shown, e - s
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.patch.align import blank_run_guess
+from agent.patch.align import blank_removal_guess, blank_run_guess
 from agent.patch.match import LEVELS, FileIndex, Match, locate
 from agent.patch.parse import Hunk
 from agent.patch.report import (
@@ -56,16 +56,17 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
         m = loc.match
         if _loose_edge(hunk, m, len(tf.lines)):
             hr.status = REJECTED
-            hr.reason = ("uncertain: the header counts do not match the hunk's lines, so context is "
-                         "missing, and the added lines at the hunk's edge have no context to pin them")
+            hr.reason = ("uncertain: the added lines at the hunk's edge have no context to pin them, and "
+                         "the header counts do not show that no context is missing")
             hr.detail = ("Give a few unchanged lines on both sides of the added lines.\n"
                          + closest_region(index, hunk.old_lines))
             continue
-        guess = blank_run_guess(hunk.lines, m.pairs, m.start, tf.lines)
+        guess = (blank_run_guess(hunk.lines, m.pairs, m.start, tf.lines)
+                 or blank_removal_guess(hunk.lines, m.pairs, tf.lines))
         if guess is not None:
             hr.status = REJECTED
             hr.reason = (f"uncertain: the hunk shows {guess[0]} blank line(s) around added lines where "
-                         f"the file has {guess[1]}, so where they go among those blank lines is unknown")
+                         f"the file has {guess[1]}, so where the change goes among blank lines is unknown")
             hr.detail = ("Include the blank lines around the added lines as context, exactly as many as "
                          "the file has, and the unchanged non-blank line on each side.\n"
                          + closest_region(index, hunk.old_lines))
@@ -90,11 +91,10 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
 def _loose_edge(hunk: Hunk, m: Match, n: int) -> bool:
     """Added lines at an edge of a hunk whose header says lines are missing, away from the file's edge.
 
-    With no context on that side, only the missing lines could have said where they go.
+    With no context on that side, only the missing lines could have said where they go. Without
+    counts nothing says no line is missing, so the file's edge must hold them.
     """
-    if hunk.old_len is None or not hunk.lines:
-        return False
-    if len(hunk.old_lines) == hunk.old_len:
+    if not hunk.lines or len(hunk.old_lines) == hunk.old_len:
         return False
     return (hunk.lines[-1][0] == "+" and m.end < n) or (hunk.lines[0][0] == "+" and m.start > 0)
 
