@@ -241,6 +241,8 @@ def _find_trimmed(index: FileIndex, lines, level: int, full) -> list[Match]:
                     continue
                 if not _distinctive(index, level, [full[hi][1] for hi, _ in m.pairs]):
                     continue
+                if _whole_elsewhere(index, level, lines, m):
+                    continue
                 m.anchor -= a
                 m.trimmed = (a, b)
                 found.append(m)
@@ -258,6 +260,21 @@ def _distinctive(index: FileIndex, level: int, texts: list[str]) -> bool:
     kf = key_for(level)
     keys = [kf(t) for t in texts if t.strip()]
     return len(keys) >= 3 or any(len(index.positions(level, k)) == 1 for k in keys)
+
+
+def _whole_elsewhere(index: FileIndex, level: int, lines, m: Match, gap: int = 2) -> bool:
+    """Does the untrimmed hunk fit elsewhere with a line or two lost? Then that place explains the
+    trimmed lines as well as this one explains them away, and neither is a safe guess."""
+    kf = key_for(level)
+    want = [kf(t) for _, _, t in lines if t.strip()]
+    keys = index.keys(level)
+    for p in index.positions(level, want[0]) if want else []:
+        if m.start - len(lines) <= p <= m.end:
+            continue
+        it = iter(keys[p:p + len(lines) + gap])
+        if all(any(k == w for k in it) for w in want):
+            return True
+    return False
 
 
 def _trimmed_nearby(index: FileIndex, head, tail, m: Match, level: int, gap: int = 6) -> bool:
