@@ -127,13 +127,19 @@ def run_session(
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
         record_ending(result, exc, events)
     finally:
-        if baseline is not None:
-            baseline.cancel()  # the run ended before it was needed: don't leave tests running
-        _fill_result(result, state, workspace, model, started)
-        events.emit("session_finished", **result.to_dict())
+        close_run(result, state, workspace, model, started, events, baseline)
         if durable is not None:
             durable.release()
     return result
+
+
+def close_run(result: RunResult, state: RunState, workspace, model, started: float, events: EventBus,
+              baseline: Baseline | None) -> None:
+    """However a run ended: stop a baseline test run still going, fill in the result, emit it."""
+    if baseline is not None:
+        baseline.cancel()
+    _fill_result(result, state, workspace, model, started)
+    events.emit("session_finished", **result.to_dict())
 
 
 def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:

@@ -30,13 +30,8 @@ def enough_matched(index: FileIndex, level: int, lines, want, pairs, extras) -> 
     return True
 
 
-def loose_insertion(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
-    """Do kept file lines sit between the matched neighbours of some run of added lines?
-
-    Then the hunk does not say whether the added lines go before or after them.
-    """
-    at = dict(pairs)
-    matched = sorted(at)
+def added_runs(full, side_kinds: set[str]):
+    """(start, end) of each run of added lines in the hunk (indices into `full`)."""
     x = 0
     while x < len(full):
         if full[x][0] == " " or full[x][0] in side_kinds:
@@ -45,11 +40,22 @@ def loose_insertion(full, pairs: list[tuple[int, int]], side_kinds: set[str]) ->
         y = x
         while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
             y += 1
+        yield x, y
+        x = y
+
+
+def loose_insertion(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
+    """Do kept file lines sit between the matched neighbours of some run of added lines?
+
+    Then the hunk does not say whether the added lines go before or after them.
+    """
+    at = dict(pairs)
+    matched = sorted(at)
+    for x, y in added_runs(full, side_kinds):
         before = [h for h in matched if h < x]
         after = [h for h in matched if h >= y]
         if before and after and at[after[0]] - at[before[-1]] > 1:
             return True
-        x = y
     return False
 
 
@@ -105,18 +111,7 @@ def anchored(full, pairs: list[tuple[int, int]], side_kinds: set[str]) -> bool:
             prev, h = at[h], h + step
         return False
 
-    x = 0
-    while x < len(full):
-        if full[x][0] == " " or full[x][0] in side_kinds:
-            x += 1
-            continue
-        y = x
-        while y < len(full) and full[y][0] != " " and full[y][0] not in side_kinds:
-            y += 1
-        if not (chain(x - 1, -1) or chain(y, 1)):
-            return False
-        x = y
-    return True
+    return all(chain(x - 1, -1) or chain(y, 1) for x, y in added_runs(full, side_kinds))
 
 
 def align(keys: list[str], lines, want: list[str], start: int, full, budget: int):

@@ -58,7 +58,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     """Like agent.runner.run_session, from the last checkpoint. Never raises AgentError."""
     from agent.conversation import Conversation, Usage
     from agent.loop import Loop, RunState
-    from agent.runner import RunResult, _fill_result, _instructions, _repo_map, record_ending, system_prompt
+    from agent.runner import RunResult, _instructions, _repo_map, close_run, record_ending, system_prompt
     from agent.testrunner import TestRunner
 
     started = time.monotonic()
@@ -92,8 +92,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
             conv = Conversation(system_prompt(config, _instructions(repo, cwd, events), repo.root))
         baseline = _baseline(tests, config, state)
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conv,
-                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint,
-                    **({"baseline": baseline} if baseline is not None else {}))
+                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint, baseline=baseline)
         if state.plan is None:
             loop.make_plan(state)
         loop.run_steps(state)
@@ -101,10 +100,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
         record_ending(result, exc, events)
     finally:
-        if baseline is not None:
-            baseline.cancel()  # ended before it was needed: leave no tests running
-        _fill_result(result, state, workspace, model, started)
-        events.emit("session_finished", **result.to_dict())
+        close_run(result, state, workspace, model, started, events, baseline)
         durable.release()
     return result
 
@@ -112,13 +108,11 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
 def _baseline(tests, config, state):
     """A fresh baseline test run when nothing was committed yet (the worktree is the base commit
     again); after a commit, the failures found by the first process's baseline are in the state."""
-    if not tests.command or not getattr(config, "baseline_tests", False):
+    from agent.baseline import Baseline
+
+    if not tests.command or not config.baseline_tests:
         return None
     if state.plan is not None and any(s.status == "committed" for s in state.plan.steps):
-        return None
-    try:
-        from agent.baseline import Baseline
-    except ImportError:
         return None
     return Baseline(tests)
 
