@@ -271,8 +271,12 @@ def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
         return
     colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
     table = Table(show_edge=False, pad_edge=False, box=None)
-    for col in ("ID", "Intent", "Status", "Branch", "Age", "Cost"):
-        table.add_column(col, no_wrap=col != "Intent", overflow="ellipsis", max_width=50 if col == "Intent" else None)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Intent", min_width=16, max_width=50)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Branch", overflow="fold")  # long: wrap it rather than squeeze the intent out
+    table.add_column("Age", no_wrap=True)
+    table.add_column("Cost", no_wrap=True)
     for i in infos:
         colour = colours.get(i["state"], "cyan")
         cost = "-" if i.get("cost") is None else f"${i['cost']:.4f}"
