@@ -50,9 +50,11 @@ def test_a_worker_dying_midway_costs_nothing_but_time(tree, tmp_path, monkeypatc
     monkeypatch.setattr(core, "POOL_MIN_BYTES", 0)
     spawn = core.RepoMap._spawn
 
-    def dying(self):  # a "worker" that streams one valid result, then garbage, then exits
-        code = ("import marshal,sys; sys.stdin.buffer.read(); d = marshal.dumps([]); "
-                "sys.stdout.buffer.write(len(d).to_bytes(4, 'big') + d + b'\\0\\0\\0\\5xx')")
+    # A "worker" that reads its list, writes a torn frame and exits. (It must not send a made-up
+    # result for a real file: the parent rightly trusts a well-formed result, and a fabricated
+    # empty one made this test fail whenever the parent read it before parsing that file itself.)
+    def dying(self):
+        code = "import sys; sys.stdin.buffer.read(); sys.stdout.buffer.write(b'\\0\\0\\0\\5xx')"
         proc = spawn(self)
         proc.kill()
         proc.wait()
