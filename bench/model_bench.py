@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent import prompts  # noqa: E402
 from agent.config import Config  # noqa: E402
-from agent.conversation import Conversation  # noqa: E402
+from agent.core import prompts  # noqa: E402
+from agent.core.conversation import Conversation  # noqa: E402
 from agent.model import build_model  # noqa: E402
-from agent.replay import ReplayServer  # noqa: E402
-from agent.tools import PLAN_TOOLS, STEP_TOOLS  # noqa: E402
+from agent.testing.replay import ReplayServer  # noqa: E402
+from agent.tools.specs import PLAN_TOOLS, STEP_TOOLS  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "demo" / "session.json"
 LONG = ROOT / "fixtures" / "model" / "long_session.json"

@@ -17,8 +17,8 @@ from typing import Any
 
 from agent.config import Config
 from agent.errors import AgentError, ConfigError
-from agent.model.config import ROLES, TIERS, Tier, resolve_roles, validate
 from agent.model.prices import lookup, price_table
+from agent.model.tiers import ROLES, TIERS, Tier, resolve_roles, validate
 
 __all__ = ["build_model", "describe_tiers", "doctor"]
 
@@ -57,7 +57,7 @@ def _import_openai() -> None:
 def describe_tiers(config: Config) -> list[dict[str, Any]]:
     """The resolved tiers as `agent models` shows them (no key checks, no network)."""
     from agent.model.compaction import CompactionSettings
-    from agent.model.config import effort_for, resolve_tiers
+    from agent.model.tiers import effort_for, resolve_tiers
 
     tiers = resolve_tiers(config)
     routes = resolve_roles(config)
@@ -91,7 +91,7 @@ def _auth_line(tier: Tier) -> str:
 
 def doctor(config: Config, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
     """Check each distinct tier: configured, reachable, authenticated, and able to call a tool."""
-    from agent.model.config import resolve_key, resolve_tiers
+    from agent.model.tiers import resolve_key, resolve_tiers
 
     try:
         tiers = resolve_tiers(config)
@@ -119,7 +119,7 @@ def doctor(config: Config, env: Mapping[str, str] | None = None, timeout: float 
 
 def _probe(tier: Tier, env: Mapping[str, str] | None, timeout: float) -> str | None:
     """One tiny tool-call request; None when everything works, else a one-line problem."""
-    from agent.conversation import Conversation, ToolSpec
+    from agent.core.conversation import Conversation, ToolSpec
     from agent.model import providers
     from agent.model.retry import RetryPolicy, classify, with_retries
     from agent.model.stream import chat_turn, responses_turn

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agent import prompts
+from agent.core import prompts
 from agent.errors import ConfigError
 from agent.model.providers import MARKER, is_marker
 from agent.model.usage import estimate_tokens

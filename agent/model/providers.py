@@ -17,9 +17,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent.conversation import Conversation, ToolSpec
+from agent.core.conversation import Conversation, ToolSpec
 from agent.errors import ConfigError
-from agent.model.config import Tier, azure_api_version, azure_endpoint, resolve_key
+from agent.model.tiers import Tier, azure_api_version, azure_endpoint, resolve_key
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -71,7 +71,7 @@ def _entra_token_provider() -> Any:
 
 def render_pinned(pinned: Mapping[str, str]) -> str:
     """The marker line, then prompts/pinned.md with the pinned entries in a fixed order."""
-    from agent import prompts
+    from agent.core import prompts
 
     keys = [k for k in PINNED_ORDER if k in pinned] + sorted(k for k in pinned if k not in PINNED_ORDER)
     body = "\n\n".join(f"## {key}\n{pinned[key]}" for key in keys)

@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agent import prompts
 from agent.config import Config
-from agent.conversation import Conversation, ToolSpec, Turn, Usage
+from agent.core import prompts
+from agent.core.conversation import Conversation, ToolSpec, Turn, Usage
 from agent.errors import ContextOverflow, ModelError
 from agent.model import compaction as comp
 from agent.model import providers
-from agent.model.config import ROLES, Tier, effort_for, effort_rank, resolve_roles
 from agent.model.prices import Price, lookup, price_table
 from agent.model.retry import BrokenStream, ContextTooLong, ReasoningUnsupported, RetryPolicy, with_retries
 from agent.model.stream import Progress, consume_chat, consume_responses, responses_usage
+from agent.model.tiers import ROLES, Tier, effort_for, effort_rank, resolve_roles
 from agent.model.usage import Meter, call_cost, estimate_tokens
 
 ESCALATING_ROLES = ("edit", "fix")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from agent.conversation import ToolCall, Turn, Usage
+from agent.core.conversation import ToolCall, Turn, Usage
 from agent.model.retry import BrokenStream, ContextTooLong
 
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.conversation import Usage
+from agent.core.conversation import Usage
 from agent.errors import BudgetExceeded
 from agent.model.prices import Price
 

@@ -13,7 +13,7 @@ from agent.patch.place import apply_hunks
 from agent.patch.report import ALREADY, APPLIED, REJECTED, FileResult, HunkResult, PatchResult
 from agent.patch.syntax import new_syntax_error
 from agent.patch.textio import NotText, TextFile
-from agent.paths import confine
+from agent.workspace.paths import confine
 
 
 class _Overlay:

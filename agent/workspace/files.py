@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.errors import ToolError
-from agent.paths import confine, relative
-from agent.workspace.gitcmd import run_git, zsplit
+from agent.workspace.git import run_git, zsplit
+from agent.workspace.paths import confine, relative
 
 MAX_LIST = 500
 MAX_READ_LINES = 2000

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import RepoError, WorkspaceError
-from agent.workspace.gitcmd import git_env, message, out, run_git, zsplit
+from agent.workspace.git import git_env, message, out, run_git, zsplit
 from agent.workspace.worktree import Workspace, identity_env
 
 WORKTREES_DIR = Path(".agent") / "worktrees"

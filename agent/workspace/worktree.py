@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 
 from agent.errors import WorkspaceError
-from agent.paths import confine
 from agent.workspace import files
-from agent.workspace.gitcmd import git_env, out, run_git, zsplit
-from agent.workspace.gitcmd import message as git_message
+from agent.workspace.git import git_env, out, run_git, zsplit
+from agent.workspace.git import message as git_message
+from agent.workspace.paths import confine
 
 FALLBACK_NAME = "agent"
 FALLBACK_EMAIL = "agent@localhost"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.helpers_git import make_repo
 
 CALC = '''def add(a, b):

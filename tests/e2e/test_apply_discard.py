@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import (
     ADD_SUB,
     FIX_SUB,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pexpect
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import (
     ADD_DOC,
     ADD_SUB,

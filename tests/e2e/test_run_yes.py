@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import (
     ADD_MUL,
     ADD_SUB,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from agent.config import Config
-from agent.conversation import Conversation
+from agent.core.conversation import Conversation
 from agent.model import build_model
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 
 FAST_ENV = {"AGENT_RETRY_BASE_DELAY": "0.001", "AGENT_RETRY_MAX_TRIES": "4"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agent.errors import ContextOverflow
-from agent.replay import ReplayServer
-from agent.tools import STEP_TOOLS
+from agent.testing.replay import ReplayServer
+from agent.tools.specs import STEP_TOOLS
 from tests.model.conftest import conversation, model_requests, session
 
 PLAN = "PLAN v1: 1) add greet() to app.py 2) test it 3) document it"

@@ -10,7 +10,7 @@ import pytest
 from agent.config import Config
 from agent.errors import ConfigError
 from agent.model import build_model, describe_tiers
-from agent.model.config import resolve_tiers
+from agent.model.tiers import resolve_tiers
 
 KEY = {"OPENAI_API_KEY": "sk-test"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.config import Config
 from agent.model import doctor
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 
 PING = {"name": "ping", "arguments": {"ok": True}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.errors import ModelAuthError, ModelError, ModelNotFound
-from agent.tools import STEP_TOOLS
+from agent.tools.specs import STEP_TOOLS
 from tests.model.conftest import conversation, model_requests, session
 
 CALL = {"name": "run_tests", "arguments": {"args": None}}

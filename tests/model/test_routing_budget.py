@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.conversation import Usage
+from agent.core.conversation import Usage
 from agent.errors import BudgetExceeded
 from agent.model.prices import DEFAULT_PRICES
-from agent.tools import STEP_TOOLS
+from agent.tools.specs import STEP_TOOLS
 from tests.model.conftest import conversation, model_requests, session
 
 PATCH = {"name": "apply_diff", "arguments": {"diff": "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"}}

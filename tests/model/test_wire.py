@@ -11,7 +11,7 @@ import pytest
 from agent.config import Config
 from agent.errors import ConfigError
 from agent.model import build_model
-from agent.tools import STEP_TOOLS
+from agent.tools.specs import STEP_TOOLS
 from tests.model.conftest import conversation, model_requests, session
 
 READ = {"name": "read_file", "arguments": {"path": "app.py", "start_line": None, "end_line": None}}

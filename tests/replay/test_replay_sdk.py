@@ -10,7 +10,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 
 # The SDK must parse everything without warnings. ResourceWarnings are exempt: they come from
 # sockets other tests leaked, collected by the GC at a random moment during these tests.

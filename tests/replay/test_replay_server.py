@@ -14,7 +14,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from agent.replay import ReplayServer, ScriptError, load_script
+from agent.testing.replay import ReplayServer, ScriptError, load_script
 
 pytestmark = pytest.mark.filterwarnings("error", "ignore::ResourceWarning")
 
@@ -103,7 +103,7 @@ def test_cli_prints_base_url_records_requests_and_stops_on_sigterm(tmp_path):
     script.write_text(json.dumps({"turns": [{"text": "from the cli"}]}))
     record = tmp_path / "requests.jsonl"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "agent.replay", str(script), "--record", str(record)],
+    proc = subprocess.Popen([sys.executable, "-m", "agent.testing.replay", str(script), "--record", str(record)],
                             stdout=subprocess.PIPE, text=True, env=env)
     try:
         base_url = proc.stdout.readline().strip()

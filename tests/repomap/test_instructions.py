@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agent.core.instructions import format_instructions, load_instructions, load_system_prompt
 from agent.errors import ConfigError
-from agent.instructions import format_instructions, load_instructions, load_system_prompt
 
 
 @pytest.fixture

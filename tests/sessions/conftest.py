@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import (
     ADD_MUL,
     ADD_SUB,
@@ -97,7 +97,7 @@ def only_session(repo: Path) -> str:
 
 
 def events(repo: Path, sid: str) -> list[dict]:
-    from agent.session.store import read_events
+    from agent.sessions.store import read_events
 
     return read_events(sessions_dir(repo) / sid / "events.jsonl")
 

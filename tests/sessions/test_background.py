@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.sessions.conftest import (
     FAST_TESTS,
     INTENT,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.replay import ReplayServer
+from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import CALC, CALC_TESTS
 from tests.helpers_git import git, make_repo
 from tests.sessions.conftest import (

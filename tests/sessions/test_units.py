@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.approvers import Plan, PlanStep
-from agent.conversation import Conversation
+from agent.core.conversation import Conversation
+from agent.core.loop import RunState
+from agent.core.plan import Plan, PlanStep
 from agent.errors import UsageError
-from agent.loop import RunState
-from agent.session import SessionStore, lock
-from agent.session.background import decide
-from agent.session.report import github_summary
-from agent.session.state import init_state, load_state, restore_run, save_checkpoint
-from agent.session.status import summarize
-from agent.session.store import read_events, repair_torn_tail
+from agent.sessions import SessionStore, lock
+from agent.sessions.background import decide
+from agent.sessions.report import github_summary
+from agent.sessions.state import init_state, load_state, restore_run, save_checkpoint
+from agent.sessions.status import summarize
+from agent.sessions.store import read_events, repair_torn_tail
 from tests.helpers_git import git, make_repo
 
 
@@ -109,7 +109,7 @@ def test_answers_map_to_the_question(tmp_path):
 
 
 def test_the_lock_keeps_other_processes_out_and_dies_with_its_holder(tmp_path):
-    code = (f"import sys, time; sys.path.insert(0, {str(Path.cwd())!r}); from agent.session import lock; "
+    code = (f"import sys, time; sys.path.insert(0, {str(Path.cwd())!r}); from agent.sessions import lock; "
             f"lock.acquire({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

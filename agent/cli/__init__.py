@@ -1,0 +1,1 @@
+"""The command line: parsing, wiring and rendering (agent.cli.app is the entry point)."""

@@ -1,0 +1,280 @@
+"""The `agent` command: parses arguments, wires the pieces together, renders. No logic lives here.
+
+Heavy modules (rich, openai, tree-sitter, git) are imported inside the commands that need them,
+so `agent --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent import __version__
+from agent.errors import AgentError
+
+app = typer.Typer(
+    help="An autonomous coding agent: plans, edits in an isolated git worktree, tests, fixes, and asks before it commits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+patch_app = typer.Typer(help="Apply (possibly sloppy) unified diffs.", no_args_is_help=True)
+app.add_typer(patch_app, name="patch")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"agent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    pass
+
+
+# ------------------------------------------------------------------------------------------- run
+
+
+def _run_options(
+    max_steps, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout, no_syntax_check,
+) -> dict:
+    return {
+        "max_steps": max_steps, "max_attempts": max_attempts, "max_cost": max_cost, "max_tokens": max_tokens,
+        "model": model, "api": api, "base_url": base_url, "test_command": test_command, "test_timeout": test_timeout,
+        "syntax_check": False if no_syntax_check else None,
+    }
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan and every passing step (CI).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON event per line on stdout; the last is the result.")]
+MaxStepsOpt = Annotated[int | None, typer.Option("--max-steps", help="At most this many plan steps.")]
+MaxAttemptsOpt = Annotated[int | None, typer.Option("--max-attempts", help="Tries per step at passing the tests, the first included (default 3).")]
+MaxCostOpt = Annotated[float | None, typer.Option("--max-cost", help="Stop (exit 5) before spending more than this many USD.")]
+MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", help="Stop (exit 5) before using more tokens than this.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name (all tiers, unless config says otherwise).")]
+ApiOpt = Annotated[str | None, typer.Option("--api", help="responses (OpenAI) or chat (Chat Completions servers).")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")]
+TestCmdOpt = Annotated[str | None, typer.Option("--test-command", help="Shell command that runs the tests.")]
+TestTimeoutOpt = Annotated[float | None, typer.Option("--test-timeout", help="Seconds before a test run is killed.")]
+NoSyntaxOpt = Annotated[bool, typer.Option("--no-syntax-check", help="Don't refuse edits that break the syntax.")]
+
+
+@app.command()
+def run(
+    intent: Annotated[str, typer.Argument(help="What you want done, in plain words.")],
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+    max_steps: MaxStepsOpt = None,
+    max_attempts: MaxAttemptsOpt = None,
+    max_cost: MaxCostOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    base_url: BaseUrlOpt = None,
+    test_command: TestCmdOpt = None,
+    test_timeout: TestTimeoutOpt = None,
+    no_syntax_check: NoSyntaxOpt = False,
+    background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
+    output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
+) -> None:
+    """Plan and carry out INTENT in a new worktree and branch, asking before each commit."""
+    from agent.config import load_config
+    from agent.workspace import Repo
+
+    repo = Repo.find(Path.cwd())
+    overrides = _run_options(max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
+                             test_command, test_timeout, no_syntax_check)
+    config = load_config(repo.root, overrides)
+    if background:
+        from agent.sessions.background import launch_cli
+
+        raise typer.Exit(launch_cli(intent, repo, config, yes=yes, json_out=json_out, output_patch=output_patch))
+    raise typer.Exit(_execute(intent, repo, config, yes=yes, json_out=json_out, output_patch=output_patch))
+
+
+def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None, output_patch=None) -> int:
+    """Run a new session with the terminal UI and/or JSON stream; returns the exit code."""
+    from agent.core.driver import new_session_id, run_session
+    from agent.sessions import SessionStore
+
+    session_id = new_session_id()
+    store = SessionStore(repo.git_common_dir)
+
+    def go(events, approver, model):
+        return run_session(intent, repo=repo, config=config, approver=approver, events=events, model=model,
+                           session_id=session_id, cwd=Path.cwd())
+
+    from agent.cli.wiring import run_wired
+
+    return run_wired(go, repo=repo, store=store, session_id=session_id, config=config, yes=yes, json_out=json_out,
+                     output_patch=output_patch, build_model=build_model, meta={"intent": intent, "repo": str(repo.root)})
+
+
+@app.command()
+def demo(
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo repository afterwards.")] = False,
+) -> None:
+    """Run the whole loop on a sample repository with a scripted model (offline, no key)."""
+    from agent.cli.demo import demo_session
+
+    with demo_session(keep=keep) as (repo, config, build_model):
+        code = _execute("Migrate password hashing in auth.py from MD5 to argon2", repo, config, yes=yes,
+                        json_out=json_out, build_model=build_model)
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------- branch commands
+
+
+@app.command()
+def apply(session: Annotated[str | None, typer.Argument(help="Session id (prefix); default: the newest.")] = None) -> None:
+    """Merge a session's branch into your current branch."""
+    from agent.sessions import SessionStore
+    from agent.workspace import Repo
+
+    repo = Repo.find(Path.cwd())
+    meta = SessionStore(repo.git_common_dir).find(session)
+    if not meta.get("branch"):
+        raise AgentError(f"session {meta['id']} has no branch")
+    outcome = repo.apply_branch(meta["branch"])
+    how = "fast-forward" if outcome.get("fast_forward") else "merge commit"
+    print(f"merged {meta['branch']} into {outcome['into']} ({outcome['commits']} commit(s), {how}); HEAD {outcome['head'][:8]}")
+
+
+@app.command()
+def discard(session: Annotated[str | None, typer.Argument(help="Session id (prefix); default: the newest.")] = None) -> None:
+    """Remove a session's worktree and branch."""
+    from agent.sessions import SessionStore
+    from agent.workspace import Repo
+
+    repo = Repo.find(Path.cwd())
+    store = SessionStore(repo.git_common_dir)
+    meta = store.find(session)
+    if meta.get("worktree") or meta.get("branch"):
+        repo.remove_worktree(Path(meta["worktree"]) if meta.get("worktree") else None, meta.get("branch"))
+    store.write_meta(meta["id"], discarded=True)
+    print(f"discarded session {meta['id']} (branch {meta.get('branch') or '-'})")
+
+
+# ------------------------------------------------------------------------------ other tools
+
+
+@patch_app.command("apply")
+def patch_apply(
+    patch_file: Annotated[str, typer.Argument(help="The diff file, or - for standard input.")],
+    root: Annotated[Path, typer.Option("--root", help="Directory the paths are relative to.")] = Path("."),
+    check: Annotated[bool, typer.Option("--check", help="Only say whether it would apply; change nothing.")] = False,
+    json_out: JsonOpt = False,
+    no_syntax_check: NoSyntaxOpt = False,
+) -> None:
+    """Apply a unified diff to a directory: all hunks or nothing."""
+    from agent.patch import apply_patch
+
+    text = sys.stdin.read() if patch_file == "-" else _read_text(Path(patch_file))
+    if not root.is_dir():
+        raise AgentError(f"--root {root}: not a directory")
+    result = apply_patch(root, text, check=check, syntax_check=not no_syntax_check)
+    print(json.dumps(result.to_dict(), indent=2) if json_out else result.render())
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("map")
+def map_(
+    path: Annotated[Path, typer.Argument(help="Repository directory.")] = Path("."),
+    budget: Annotated[int, typer.Option("--budget", help="Token budget for the map.")] = 2048,
+    focus: Annotated[str, typer.Option("--focus", help="Words, names or paths to rank first.")] = "",
+    json_out: JsonOpt = False,
+) -> None:
+    """Print the ranked repository map the model is given."""
+    from agent.repomap import RepoMap
+
+    result = RepoMap(path.resolve()).render(focus_text=focus, focus_files=(), budget_tokens=budget)
+    print(json.dumps(result.to_dict(), indent=2) if json_out else result.text)
+
+
+def _config_here(overrides: dict | None = None):
+    """Config for commands that may run outside a repository (models, doctor)."""
+    from agent.config import load_config
+    from agent.errors import RepoError
+    from agent.workspace import Repo
+
+    try:
+        root = Repo.find(Path.cwd()).root
+    except RepoError:
+        root = Path.cwd()
+    return load_config(root, overrides)
+
+
+@app.command()
+def models(
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Show the resolved model tiers (instant, thinking, pro), their roles, efforts and prices."""
+    from agent.model import describe_tiers
+
+    rows = describe_tiers(_config_here({"model": model, "api": api, "base_url": base_url}))
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    from agent.cli import ui
+
+    ui.render_tiers(ui.make_console(), rows)
+
+
+@app.command()
+def doctor(
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Check each model tier: configured, reachable, authenticated, able to call tools."""
+    from agent.model import doctor as check
+
+    rows = check(_config_here({"model": model, "api": api, "base_url": base_url}))
+    if json_out:
+        print(json.dumps(rows, indent=2))
+    else:
+        from agent.cli import ui
+
+        ui.render_doctor(ui.make_console(), rows)
+    raise typer.Exit(0 if all(r["ok"] for r in rows) else 1)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AgentError(f"{path}: {exc.strerror}") from None
+
+
+from agent.cli.sessions import register as _register_sessions  # noqa: E402 - after the core commands, for --help's order
+
+_register_sessions(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except AgentError as exc:
+        if os.environ.get("AGENT_DEBUG"):
+            raise
+        print(f"agent: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("agent: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,319 @@
+"""Everything the person sees in the terminal: event rendering, approval prompts, summaries.
+
+The only module that uses rich (imported here, lazily by the CLI, so `agent --help` stays fast).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from agent.core.plan import Decision, Plan, StepReview
+from agent.events import Event
+
+KEYS = {"approve": "a", "feedback": "f", "reject": "r", "skip": "s", "quit": "q"}
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+class Renderer:
+    """An event sink that prints a concise, human account of the session."""
+
+    def __init__(self, console: Console, verbose: bool = False):
+        self.console = console
+        self.verbose = verbose
+        self._status = None
+        self._live = console.is_terminal
+        self._thinking = ""
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event.data)
+
+    def stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def _say(self, text: str) -> None:
+        self.stop_status()
+        self.console.print(text)
+
+    def _on_session_started(self, d: dict[str, Any]) -> None:
+        self._say(f"[bold]agent[/] session [cyan]{d['session_id']}[/] on branch [cyan]{escape(d['branch'])}[/]"
+                  f" (from {d['base_commit'][:8]})")
+        self._say(f"[dim]worktree: {escape(d['worktree'])}[/]")
+
+    def _on_warning(self, d):
+        self._say(f"[yellow]warning:[/] {escape(d['message'])}")
+
+    def _on_error(self, d):
+        self._say(f"[red]error:[/] {escape(d['message'])}")
+
+    def _on_instructions_loaded(self, d):
+        self._say(f"[dim]project instructions: {escape(', '.join(d['files']))}[/]")
+
+    def _on_plan_proposed(self, d):
+        table = Table(title=f"Plan (revision {d['revision']}): {escape(d['summary'])}", title_justify="left",
+                      show_lines=False, expand=False)
+        table.add_column("#", justify="right", style="bold")
+        table.add_column("Step")
+        table.add_column("Files", style="dim")
+        for s in d["steps"]:
+            table.add_row(str(s["index"]), f"[bold]{escape(s['title'])}[/]\n{escape(s['description'])}",
+                          escape("\n".join(s["files"])))
+        self.stop_status()
+        self.console.print(table)
+
+    def _on_step_started(self, d):
+        self._say(f"\n[bold magenta]Step {d['index']}/{d['total']}:[/] [bold]{escape(d['title'])}[/]")
+
+    def _on_attempt_started(self, d):
+        if d["attempt"] > 1:
+            self._say(f"[yellow]attempt {d['attempt']}/{d['max_attempts']}[/] ({d['role']}, thinking harder)")
+
+    def _on_tier_switched(self, d):
+        self._say(f"[yellow]escalating[/] from {d['from_tier']} to {d['to_tier']}: {escape(d['reason'])}")
+
+    def _on_model_retry(self, d):
+        self._say(f"[yellow]retrying model call[/] in {d['wait_seconds']:.1f}s: {escape(str(d['reason']))}")
+
+    def _on_context_compacted(self, d):
+        self._say(f"[dim]context compacted: {d['tokens_before']} -> {d['tokens_after']} tokens ({d['method']})[/]")
+
+    def _on_model_call_started(self, d):
+        self._thinking = ""
+        if self._live and self._status is None:
+            self._status = self.console.status(f"[dim]{d['role']}: {d.get('model', '')} thinking…[/]")
+            self._status.start()
+
+    def _on_model_progress(self, d):
+        self._thinking += d.get("reasoning", "")
+        if self._status is not None:
+            what = f"calling {d['tool']}" if d.get("tool") else "thinking"
+            latest = " ".join(self._thinking.split())[-60:]
+            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens {escape(latest)}[/]")
+
+    def _on_model_call_finished(self, d):
+        self.stop_status()
+        if self._thinking.strip():  # the model's reasoning summary: why it does what it does next
+            self._say(f"[dim italic]  {escape(' '.join(self._thinking.split()))}[/]")
+        self._thinking = ""
+
+    def _on_tool_called(self, d):
+        if d["name"] in ("apply_diff", "run_tests"):
+            return  # their results say more
+        self._say(f"[dim]  {d['name']} {escape(d['arguments'])}[/]")
+
+    def _on_diff_applied(self, d):
+        mark = "[green]applied[/]" if d["ok"] else "[red]rejected[/]"
+        self._say(f"  diff {mark}: {escape(', '.join(d['files']) or d['summary'])}")
+
+    def _on_tests_run(self, d):
+        colour = "green" if d["passed"] else "red"
+        scope = "before any change" if d.get("baseline") else "full suite" if d.get("full") else "tests"
+        self._say(f"  {scope}: [{colour}]{escape(d['summary'])}[/]")
+
+    def _on_commit_created(self, d):
+        self._say(f"[green]committed[/] {d['sha'][:8]} {escape(d['message'])}")
+
+    def _on_step_finished(self, d):
+        if d.get("usage"):
+            cost = "unknown" if d.get("cost") is None else f"${d['cost']:.4f}"
+            self._say(f"[dim]  step {d['index']}: {d['usage']['input_tokens']} tokens in, "
+                      f"{d['usage']['output_tokens']} out, cost {cost}[/]")
+        if d["status"] == "unchanged":
+            self._say(f"[yellow]step {d['index']} changed nothing[/]: not committed")
+        elif d["status"] == "skipped":
+            self._say(f"[yellow]step {d['index']} skipped[/]: its changes were reverted")
+
+
+class TerminalApprover:
+    """Asks the person at the terminal, one key per decision."""
+
+    interactive = True
+
+    def __init__(self, console: Console, renderer: Renderer | None = None):
+        self.console = console
+        self.renderer = renderer
+
+    def review_plan(self, plan: Plan, revision: int) -> Decision:
+        return self._choose("Plan", ("approve", "feedback", "reject"))
+
+    def review_step(self, review: StepReview) -> Decision:
+        c = self.console
+        if self.renderer:
+            self.renderer.stop_status()
+        s = review.step
+        c.rule(f"Step {s.index}/{review.total}: {s.title}")
+        if review.summary:
+            c.print(escape(review.summary))
+        c.print(f"[bold]Files changed:[/] {escape(', '.join(review.files)) or '(none)'}")
+        if review.diff.strip():
+            c.print(Syntax(review.diff, "diff", theme="ansi_dark", word_wrap=True))
+        colour = "green" if review.passed else "red"
+        c.print(f"[bold]Tests:[/] [{colour}]{escape(review.tests.summary())}[/]")
+        if not review.passed:
+            c.print(f"[red]The tests still fail after {review.attempts} attempt(s).[/] This step cannot be committed as is.")
+            c.print(escape(review.tests.report))
+        return self._choose(f"Step {s.index}", review.choices)
+
+    def _choose(self, what: str, choices: tuple[str, ...]) -> Decision:
+        prompt = " ".join(f"[bold]{escape('[' + KEYS[c] + ']')}[/]{c[1:]}" for c in choices)
+        wanted = {KEYS[c]: c for c in choices}
+        while True:
+            self.console.print(f"{what}: {prompt} ", end="")
+            key = read_key()
+            self.console.print(key)
+            choice = wanted.get(key.lower())
+            if choice is None:
+                self.console.print(f"[yellow]press one of: {', '.join(wanted)}[/]")
+                continue
+            if choice == "feedback":
+                text = self.console.input("Your feedback: ").strip()
+                if not text:
+                    self.console.print("[yellow]empty feedback; choose again[/]")
+                    continue
+                return Decision("feedback", text)
+            return Decision(choice)
+
+
+def read_key() -> str:
+    """One key press without Enter (cbreak keeps Ctrl-C working); a line when not a terminal."""
+    stream = sys.stdin
+    if not stream.isatty():
+        return (stream.readline() or "q").strip()[:1]
+    import termios
+    import tty
+
+    fd = stream.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        return os.read(fd, 1).decode(errors="replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def render_result(console: Console, result: dict[str, Any]) -> None:
+    """The closing account: what happened and how to bring the work in."""
+    status, code = result["status"], result["exit_code"]
+    colour = "green" if code == 0 else "red" if code in (1, 3) else "yellow"
+    console.print()
+    console.rule(f"[{colour}]{status}[/] (exit {code})")
+    if result.get("message"):
+        console.print(escape(result["message"]))
+    plan = result.get("plan") or {}
+    for s in plan.get("steps", []):
+        sha = f" {s['commit'][:8]}" if s.get("commit") else ""
+        console.print(f"  step {s['index']}: {escape(s['title'])} {escape('[' + s['status'] + ']')}{sha}")
+    usage = result.get("usage") or {}
+    if usage:
+        cost = result.get("cost")
+        cost_text = "unknown" if cost is None else f"${cost:.4f}"
+        console.print(f"[dim]tokens: {usage.get('input_tokens', 0)} in ({usage.get('cached_input_tokens', 0)} cached), "
+                      f"{usage.get('output_tokens', 0)} out; cost {cost_text}; {result.get('duration', 0):.1f}s[/]")
+    branch, commits = result.get("branch"), result.get("commits") or []
+    if branch and commits:
+        console.print(f"\n{len(commits)} commit(s) on [cyan]{escape(branch)}[/]:")
+        for c in commits:
+            console.print(f"  {c['sha'][:8]} {escape(c['message'].splitlines()[0])}")
+        sid = result["session_id"]
+        console.print(f"\nBring them in:  [bold]agent apply {sid}[/]   (or: git merge {escape(branch)})")
+        console.print(f"Throw away:     [bold]agent discard {sid}[/]")
+    elif branch:
+        console.print(f"\nNo commits on [cyan]{escape(branch)}[/]. Remove it with: agent discard {result['session_id']}")
+
+
+def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Model tiers", title_justify="left", show_lines=True)
+    for col in ("tier", "model", "roles", "context", "USD per 1M tokens"):
+        table.add_column(col)
+    for r in rows:
+        price = r["price"]
+        price_text = price if isinstance(price, str) else (
+            f"in {price.get('input')}\ncached {price.get('cached_input')}\nout {price.get('output')}"
+            + (f"\n[dim]checked {price['checked']}[/]" if price.get("checked") else ""))
+        efforts = "\n".join(f"{k} ({v})" for k, v in (r.get("role_efforts") or {}).items())
+        where = f"[dim]{r['provider']}, {r['api']} API\n{escape(r['base_url'] or '')}\n{escape(r['auth'])}[/]"
+        table.add_row(r["tier"], f"[bold]{escape(r['model'])}[/]\n{where}", escape(efforts or "escalation only"),
+                      str(r["context_window"]), price_text)
+    console.print(table)
+
+
+def render_doctor(console: Console, rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        mark = "[green]ok[/]  " if r["ok"] else "[red]FAIL[/]"
+        line = f"{mark} {r['tier']}: {escape(r.get('provider', ''))} {escape(r.get('model', ''))}"
+        if not r["ok"]:
+            line += f" - {escape(r['problem'])}"
+        console.print(line)
+
+
+# ------------------------------------------------------------------- sessions (agent.cli.sessions)
+
+
+def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
+    """`agent sessions`: one row per session, newest first."""
+    from agent.sessions.status import fmt_age
+
+    if not infos:
+        console.print("no agent sessions in this repository")
+        return
+    colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Intent", min_width=16, max_width=50)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Branch", overflow="fold")  # long: wrap it rather than squeeze the intent out
+    table.add_column("Age", no_wrap=True)
+    table.add_column("Cost", no_wrap=True)
+    for i in infos:
+        colour = colours.get(i["state"], "cyan")
+        cost = "-" if i.get("cost") is None else f"${i['cost']:.4f}"
+        table.add_row(i["id"], escape(i["intent"]), f"[{colour}]{escape(i['status'])}[/]", escape(i["branch"] or "-"),
+                      fmt_age(i["age"]), cost)
+    console.print(table)
+
+
+def render_session(console: Console, info: dict[str, Any]) -> None:
+    """`agent show`: plan, steps with status, commits, test results, usage."""
+    console.print(f"[bold]session[/] [cyan]{info['id']}[/]: {escape(info['intent'])}")
+    console.print(f"status: [bold]{escape(info['status'])}[/]   branch: {escape(info['branch'] or '-')}")
+    if info.get("worktree"):
+        console.print(f"[dim]worktree: {escape(info['worktree'])}[/]")
+    pending = info.get("pending")
+    if pending:
+        console.print(f"[yellow]waiting for: {pending['kind']} {pending.get('step') or ''} "
+                      f"({', '.join(pending['choices'])})[/]  agent approve/reject {info['id']}")
+    plan = info.get("plan") or {}
+    if plan:
+        console.print(f"\n[bold]Plan:[/] {escape(plan.get('summary', ''))}")
+        for s in plan.get("steps", []):
+            sha = f" {s['commit'][:8]}" if s.get("commit") else ""
+            console.print(f"  {s['index']}. {escape(s['title'])} {escape('[' + str(s.get('status', 'pending')) + ']')}{sha}")
+    if info.get("commits"):
+        console.print("\n[bold]Commits:[/]")
+        for c in info["commits"]:
+            console.print(f"  {(c['sha'] or '')[:8]} {escape(c['message'] or '')}")
+    if info.get("tests"):
+        console.print("\n[bold]Test runs:[/]")
+        for t in info["tests"]:
+            colour = "green" if t["passed"] else "red"
+            console.print(f"  [{colour}]{escape(t['summary'] or '')}[/] [dim]{escape(t['command'] or '')}[/]")
+    u = info.get("usage") or {}
+    cost = "unknown" if info.get("cost") is None else f"${info['cost']:.4f}"
+    console.print(f"\n[dim]tokens: {u.get('input_tokens', 0)} in ({u.get('cached_input_tokens', 0)} cached), "
+                  f"{u.get('output_tokens', 0)} out; cost {cost}[/]")
+    result = info.get("result")
+    if result and result.get("message"):
+        console.print(f"[dim]{escape(result['message'])}[/]")

@@ -1,0 +1,329 @@
+"""The agent loop: plan -> approve -> (step -> tests -> feedback)* -> approve -> commit.
+
+A plain class. It is handed a model, a workspace, a test runner and an approver, and talks to
+the world only through them and the event bus, so each piece can be swapped or tested alone.
+Control flow that ends a run (rejection, failing tests with --yes, budget, Ctrl-C) travels as
+the exceptions in agent.errors; `run` turns every ending into one truthful result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from agent.config import Config
+from agent.core import prompts
+from agent.core.conversation import Conversation, ToolCall
+from agent.core.plan import Plan, PlanStep, StepReview
+from agent.core.seams import Approver, Model
+from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed
+from agent.events import EventBus
+from agent.testsuite.baseline import Baseline, known_failures, only_known_failures
+from agent.tools.dispatch import ToolBox, tests_event, tests_text
+from agent.tools.specs import ALL_TOOLS, READ_TOOLS, STEP_TOOLS
+
+PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
+STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
+
+NUDGES_ALLOWED = 3  # text-only answers in a row before we give up on the model
+
+
+@dataclass
+class RunState:
+    """Everything needed to continue a session; rebuilt from the session log on resume."""
+
+    intent: str
+    plan: Plan | None = None
+    feedback: list[str] = field(default_factory=list)
+    last_tests: dict[str, Any] | None = None
+    baseline_failures: list[str] = field(default_factory=list)  # tests failing before any change
+
+
+class Loop:
+    def __init__(
+        self,
+        model: Model,
+        workspace,
+        tests,
+        approver: Approver,
+        events: EventBus,
+        config: Config,
+        *,
+        conversation: Conversation,
+        repo_map=None,
+        checkpoint: Callable[[RunState, Conversation], None] | None = None,
+        baseline: Baseline | None = None,
+    ):
+        self.model = model
+        self.workspace = workspace
+        self.tests = tests
+        self.approver = approver
+        self.events = events
+        self.config = config
+        self.conv = conversation
+        self.repo_map = repo_map
+        # Called at every point a resume can restart from (plan approved, step over), with the
+        # worktree committed or clean: the session store persists state and conversation there.
+        self.checkpoint = checkpoint or (lambda state, conv: None)
+        self.baseline = baseline
+        self.known_failures: set[str] | None = set()
+        self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check)
+
+    # ----------------------------------------------------------------- planning
+
+    def make_plan(self, state: RunState) -> Plan:
+        emit = self.events.emit
+        self.conv.pin("intent", f"The person's request: {state.intent}")
+        self.conv.add_user(prompts.render("plan.md", intent=state.intent, repo_map=self._map(state.intent, ())))
+        revision = 0
+        while True:
+            call = self._until("submit_plan", PLAN_PHASE, role="plan")
+            plan, problem = self._parse_plan(call)
+            if problem:
+                self.conv.add_tool_output(call.call_id, f"Error: {problem} Call submit_plan again.")
+                continue
+            revision += 1
+            emit("plan_proposed", summary=plan.summary, steps=[s.to_dict() for s in plan.steps], revision=revision)
+            decision = self._ask("plan", None, partial(self.approver.review_plan, plan, revision))
+            if decision.kind == "approve":
+                self.conv.add_tool_output(call.call_id, "The person approved the plan.")
+                state.plan = plan
+                self._pin_plan(state)
+                self.checkpoint(state, self.conv)
+                return plan
+            if decision.kind == "feedback":
+                state.feedback.append(f"On the plan: {decision.feedback}")
+                self.conv.pin("feedback", "\n".join(state.feedback))
+                self.conv.add_tool_output(call.call_id, prompts.render("plan_feedback.md", feedback=decision.feedback))
+                continue
+            self.conv.add_tool_output(call.call_id, "The person rejected the plan.")
+            raise Rejected("the plan was rejected")
+
+    def _parse_plan(self, call: ToolCall) -> tuple[Plan, str | None]:
+        try:
+            args = call.args()
+            raw_steps = args["steps"]
+            steps = [
+                PlanStep(i, str(s["title"]).strip(), str(s.get("description", "")).strip(),
+                         [str(f) for f in s.get("files") or []])
+                for i, s in enumerate(raw_steps, start=1)
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return Plan("", []), f"the plan is malformed ({exc})."
+        if not steps or any(not s.title for s in steps):
+            return Plan("", []), "a plan needs at least one step, each with a title."
+        limit = self.config.max_steps
+        if limit is not None and len(steps) > limit:
+            return Plan("", []), f"the plan has {len(steps)} steps; at most {limit} are allowed (--max-steps)."
+        return Plan(str(args.get("summary", "")).strip(), steps), None
+
+    # -------------------------------------------------------------------- steps
+
+    def run_steps(self, state: RunState) -> None:
+        assert state.plan is not None
+        self.known_failures = self._settle_baseline(state)  # before the first edit touches the worktree
+        for step in state.plan.steps:
+            if step.status in ("committed", "skipped", "unchanged"):
+                continue  # done before a resume
+            self.run_step(state, step)
+
+    def run_step(self, state: RunState, step: PlanStep) -> None:
+        total = len(state.plan.steps)
+        step.status = "running"
+        self._pin_plan(state)
+        self.events.emit("step_started", index=step.index, total=total, title=step.title)
+        self.conv.add_user(prompts.render(
+            "step.md", index=str(step.index), total=str(total), title=step.title, description=step.description,
+            files=", ".join(step.files) or "(not specified)",
+            repo_map=self._map(step.title + " " + step.description, step.files),
+        ))
+        attempt = self._start_attempt(step, 1)
+        try:
+            while True:
+                call = self._until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
+                summary = str(self._args(call).get("summary", "")).strip()
+                result = self.tests.run(None)
+                state.last_tests = tests_event(result)
+                self.events.emit("tests_run", **state.last_tests, full=True)
+                if result.passed or only_known_failures(result, self.known_failures):
+                    note = "" if result.passed else (
+                        "\nOnly tests that already failed before this session fail; they are not this step's concern.")
+                    self.conv.add_tool_output(call.call_id, tests_text(result) + note + "\nThe person is reviewing the step.")
+                    if not self.workspace.has_changes():
+                        self._finish(step, "unchanged", summary)
+                        return
+                    decision = self._review(step, total, result, True, summary, attempt)
+                else:
+                    self._report_failure(call, step, result, attempt)
+                    if attempt < self.config.max_attempts:
+                        attempt = self._start_attempt(step, attempt + 1)
+                        continue
+                    if not self.approver.interactive:
+                        self._finish(step, "failed", summary)
+                        raise TestsFailed(
+                            f"step {step.index} ({step.title}): tests still fail after {attempt} attempts: {result.summary()}",
+                            hint="the failing changes are left uncommitted in the worktree",
+                        )
+                    decision = self._review(step, total, result, False, summary, attempt)
+                if self._decide(state, step, total, decision, summary):
+                    return
+                attempt = self._start_attempt(step, 1)  # feedback: a new round of attempts
+        finally:
+            self.conv.pin("failures", None)
+            self.model.end_step()
+            self._pin_plan(state)
+            if step.status in ("committed", "skipped", "unchanged"):
+                self.checkpoint(state, self.conv)
+
+    def _start_attempt(self, step: PlanStep, attempt: int) -> int:
+        max_attempts = self.config.max_attempts
+        if attempt > 1 and attempt == max_attempts:  # the last try goes to a stronger tier when there is one
+            self.model.escalate(f"step {step.index} still fails after {attempt - 1} attempts")
+        self.events.emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts,
+                         role="edit" if attempt == 1 else "fix", tier="")
+        return attempt
+
+    def _report_failure(self, call: ToolCall, step: PlanStep, result, attempt: int) -> None:
+        """The failing run goes back to the model (and is pinned, so compaction keeps it)."""
+        self.conv.add_tool_output(call.call_id, prompts.render(
+            "tests_failed.md", attempt=str(attempt), max_attempts=str(self.config.max_attempts),
+            report=self._known_note() + tests_text(result)))
+        self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
+
+    def _decide(self, state: RunState, step: PlanStep, total: int, decision, summary: str) -> bool:
+        """Carry out the person's decision on a step; True when the step is over."""
+        if decision.kind == "approve":
+            message = f"{step.title}\n\n{summary}\n\nStep {step.index}/{total} of agent session for: {state.intent}"
+            files = self.workspace.changed_files()
+            sha = self.workspace.commit(message)
+            self.events.emit("commit_created", index=step.index, sha=sha, message=step.title, files=files)
+            self._finish(step, "committed", summary, commit=sha)
+            return True
+        if decision.kind == "feedback":
+            state.feedback.append(f"On step {step.index}: {decision.feedback}")
+            self.conv.pin("feedback", "\n".join(state.feedback))
+            self.conv.add_user(prompts.render("step_feedback.md", index=str(step.index), title=step.title,
+                                              feedback=decision.feedback))
+            return False
+        if decision.kind == "skip":
+            self.workspace.reset_hard()
+            self.conv.add_user(f"The person skipped step {step.index}; its changes were reverted.")
+            self._finish(step, "skipped", summary)
+            return True
+        self._finish(step, "quit", summary)
+        raise Rejected(f"stopped at step {step.index} by the person",
+                       hint="the step's uncommitted changes are left in the worktree")
+
+    def _settle_baseline(self, state: RunState) -> set[str] | None:
+        """Wait for the baseline test run and say what it found; returns the known failures."""
+        if self.baseline is None:  # resumed: what the first run found
+            return set(state.baseline_failures)
+        result = self.baseline.result()
+        self.baseline = None
+        if result is None or not result.command:
+            return set()
+        self.events.emit("tests_run", **tests_event(result), full=True, baseline=True)
+        known = known_failures(result)
+        if not result.passed:
+            if known:
+                names = ", ".join(sorted(known)[:5]) + (" …" if len(known) > 5 else "")
+                message = (f"{len(known)} test(s) already fail before any change ({names}); "
+                           "steps are judged by the failures they add")
+            else:
+                message = (f"the tests already fail before any change ({result.summary()}); "
+                           "a step passes only when the whole suite passes")
+            self.events.emit("warning", message=message)
+        state.baseline_failures = sorted(known or ())
+        return known
+
+    def _known_note(self) -> str:
+        if not self.known_failures:
+            return ""
+        return ("These tests already failed before this session and are not your concern: "
+                + ", ".join(sorted(self.known_failures)) + "\n\n")
+
+    def _review(self, step, total, result, passed, summary, attempts):
+        review = StepReview(step, total, self.workspace.diff(), self.workspace.changed_files(), result, passed,
+                            summary, attempts)
+        return self._ask("step", step.index, lambda: self.approver.review_step(review), review.choices)
+
+    def _finish(self, step: PlanStep, status: str, summary: str, commit: str | None = None) -> None:
+        step.status, step.summary, step.commit = status, summary, commit
+        usage, cost = getattr(self.model, "step_usage", None), getattr(self.model, "step_cost", None)
+        step.usage = usage.to_dict() if usage is not None else None
+        step.cost = None if cost is None else round(cost, 6)
+        self.events.emit("step_finished", index=step.index, status=status, commit=commit, summary=summary,
+                         usage=step.usage, cost=step.cost)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _ask(self, kind: str, step: int | None, ask, choices=("approve", "feedback", "reject")):
+        self.events.emit("approval_requested", kind=kind, step=step, choices=list(choices))
+        decision = ask()
+        self.events.emit("approval_answered", kind=kind, step=step, decision=decision.kind, feedback=decision.feedback)
+        return decision
+
+    def _until(self, finish: str, allowed: frozenset[str], role: str) -> ToolCall:
+        """Let the model work with the tools `allowed` in this phase until it calls `finish`.
+
+        Returns that call, still unanswered: the caller decides what the model is told. All tools
+        are always offered (a stable prefix keeps the provider's prompt cache warm); calls out of
+        phase are answered with an error the model can act on."""
+        nudges = 0
+        for _ in range(self.config.max_turns):
+            turn = self.model.respond(self.conv, ALL_TOOLS, role)
+            self.conv.add_turn(turn)
+            if not turn.tool_calls:
+                nudges += 1
+                if nudges > NUDGES_ALLOWED:
+                    raise ModelError(f"the model stopped calling tools without calling {finish}")
+                self.conv.add_user(prompts.render("nudge.md", finish_tool=finish))
+                continue
+            nudges = 0
+            done: ToolCall | None = None
+            for call in turn.tool_calls:
+                if call.name == finish and done is None:
+                    done = call
+                elif call.name == finish:
+                    self.conv.add_tool_output(call.call_id, f"Error: {finish} was already called in this turn.")
+                elif call.name not in allowed:
+                    phase = "planning" if finish == "submit_plan" else "a step"
+                    self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
+                                                            f"call {finish} when this phase is done.")
+                else:
+                    self.conv.add_tool_output(call.call_id, self.toolbox.call(call))
+            if done is not None:
+                return done
+        raise ModelError(f"the model used {self.config.max_turns} turns without calling {finish} (max_turns)")
+
+    @staticmethod
+    def _args(call: ToolCall) -> dict[str, Any]:
+        try:
+            return call.args()
+        except ValueError:
+            return {}
+
+    def _map(self, focus: str, files) -> str:
+        if self.repo_map is None:
+            return ""
+        try:
+            text = self.repo_map.render(focus_text=focus, focus_files=list(files), budget_tokens=2048).text
+        except Exception as exc:  # the map is a help, never a reason to fail a run
+            self.events.emit("warning", message=f"repository map unavailable: {exc}")
+            return ""
+        return f"Repository map (most relevant first):\n{text}" if text else ""
+
+    def _pin_plan(self, state: RunState) -> None:
+        if state.plan is not None:
+            self.conv.pin("plan", state.plan.render_text())
+
+
+def finish_reason(exc: BaseException) -> AgentError:
+    """Map whatever ended a run to the AgentError that describes it."""
+    if isinstance(exc, AgentError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted")
+    return AgentError(f"internal error: {type(exc).__name__}: {exc}")

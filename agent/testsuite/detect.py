@@ -1,0 +1,53 @@
+"""Which test command a project has: pytest, npm, go or cargo, from the files at its root."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+_PYTHON_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "tox.ini")
+_NPM_PLACEHOLDER = 'echo "Error: no test specified" && exit 1'
+
+
+def detect_kind(root: Path) -> str | None:
+    if any((root / m).is_file() for m in _PYTHON_MARKERS) or _has_python_tests(root):
+        return "pytest"
+    pkg = root / "package.json"
+    if pkg.is_file():
+        try:
+            script = (json.loads(pkg.read_text(encoding="utf-8")).get("scripts") or {}).get("test")
+        except (ValueError, OSError, AttributeError):
+            script = None
+        if isinstance(script, str) and script.strip() and script.strip() != _NPM_PLACEHOLDER:
+            return "npm"
+    if (root / "go.mod").is_file():
+        return "go"
+    if (root / "Cargo.toml").is_file():
+        return "cargo"
+    return None
+
+
+def _has_python_tests(root: Path) -> bool:
+    for folder in (root, root / "tests", root / "test"):
+        if folder.is_dir() and (any(folder.glob("test_*.py")) or any(folder.glob("*_test.py"))):
+            return True
+    return False
+
+
+def detected_argv(kind: str | None) -> list[str]:
+    if kind == "pytest":
+        python = shutil.which("python") or shutil.which("python3") or "python"
+        return [python, "-m", "pytest", "-q", "-rfE", "--color=no", "-p", "no:cacheprovider"]
+    return {"npm": ["npm", "test", "--silent"], "go": ["go", "test", "./..."],
+            "cargo": ["cargo", "test"]}.get(kind or "", [])
+
+
+def narrow(kind: str | None, argv: list[str], extra: list[str]) -> list[str]:
+    if not extra:
+        return list(argv)
+    if kind == "npm":
+        return [*argv, "--", *extra]
+    if kind == "go" and any(not a.startswith("-") for a in extra):
+        return [a for a in argv if a != "./..."] + extra  # packages named: test just those
+    return [*argv, *extra]

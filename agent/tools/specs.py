@@ -1,0 +1,82 @@
+"""The function tools the model may call: a public, stable contract (documented in README).
+
+Schemas are strict (every property required, nullable where optional, no extra properties) so
+providers that support structured outputs enforce them.
+"""
+
+from __future__ import annotations
+
+from agent.core.conversation import ToolSpec
+
+
+def _obj(**props: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_NINT = {"type": ["integer", "null"]}
+
+LIST_FILES = ToolSpec(
+    "list_files",
+    "List files under a directory of the repository (tracked and untracked-not-ignored), "
+    "optionally filtered by a glob pattern such as '*.py' or 'src/**/test_*.py'.",
+    _obj(path={**_NSTR, "description": "directory relative to the repo root; null for the root"},
+         pattern={**_NSTR, "description": "glob filter; null for all files"}),
+)
+READ_FILE = ToolSpec(
+    "read_file",
+    "Read a text file with line numbers, optionally a range of lines (1-based, inclusive).",
+    _obj(path=_STR, start_line=_NINT, end_line=_NINT),
+)
+SEARCH_CODE = ToolSpec(
+    "search_code",
+    "Search file contents with a Python regular expression; returns path:line:text matches.",
+    _obj(pattern=_STR, path={**_NSTR, "description": "file or directory to search; null for all"}),
+)
+REPO_MAP = ToolSpec(
+    "repo_map",
+    "A compact map of the repository (files with their classes, functions and signatures), "
+    "ranked by relevance to the focus text.",
+    _obj(focus={**_NSTR, "description": "what you are working on: names, paths, words; null for none"}),
+)
+SUBMIT_PLAN = ToolSpec(
+    "submit_plan",
+    "Submit the plan: a short summary and ordered steps, each a self-contained change that keeps "
+    "the tests passing. Ends the planning phase.",
+    _obj(
+        summary=_STR,
+        steps={
+            "type": "array",
+            "items": _obj(title=_STR, description=_STR, files={"type": "array", "items": _STR}),
+        },
+    ),
+)
+APPLY_DIFF = ToolSpec(
+    "apply_diff",
+    "Apply a unified diff (one or more files; new files from /dev/null, deletions to /dev/null) "
+    "to the working tree now. The result says per file what was applied or why a hunk was "
+    "rejected, with the nearest matching region, so you can correct and retry.",
+    _obj(diff=_STR),
+)
+RUN_TESTS = ToolSpec(
+    "run_tests",
+    "Run the project's tests, optionally narrowed (e.g. a file or a test id). Returns a concise report.",
+    _obj(args={**_NSTR, "description": "extra arguments for the test command; null for the full run"}),
+)
+FINISH_STEP = ToolSpec(
+    "finish_step",
+    "Say the current step is done. The full test suite then runs; if it fails you get the "
+    "failure report and continue the step.",
+    _obj(summary={**_STR, "description": "one or two sentences: what this step changed"}),
+)
+
+READ_TOOLS = [LIST_FILES, READ_FILE, SEARCH_CODE, REPO_MAP]
+PLAN_TOOLS = [*READ_TOOLS, SUBMIT_PLAN]
+STEP_TOOLS = [*READ_TOOLS, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
+ALL_TOOLS = [*READ_TOOLS, SUBMIT_PLAN, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
