@@ -110,6 +110,38 @@ class ParseCache:
                 write_dict(path, stats)
 
 
+class DerivedCache:
+    """Values derived from a whole tree (its index, a focus's ranks and maps), one file per key.
+
+    Keys are content hashes (index.tree_key plus the focus), so an entry is never stale, only
+    unused: each kind keeps its `keep` most recently written entries and drops the rest.
+    """
+
+    def __init__(self, directory: Path | None, keep: dict[str, int]):
+        self.dir = directory
+        self.keep = keep
+
+    def get(self, kind: str, key: str) -> dict | None:
+        if self.dir is None:
+            return None
+        value = read_dict(self.dir / kind / f"{key}.bin")
+        return value or None
+
+    def put(self, kind: str, key: str, value: dict) -> None:
+        if self.dir is None:
+            return
+        folder = self.dir / kind
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
+        write_dict(folder / f"{key}.bin", value)
+        with contextlib.suppress(OSError):
+            entries = sorted(folder.glob("*.bin"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+            for old in entries[self.keep.get(kind, 8) :]:
+                old.unlink()
+
+
 def read_dict(path: Path) -> dict:
     """A dict written by write_dict, or {} when missing, damaged or not ours."""
     try:

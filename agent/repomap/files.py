@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.errors import WorkspaceError
+from agent.workspace.gitcmd import run_git, start_git
+
 AGENTIGNORE = ".agentignore"
 
 # Vendored, generated and tool directories: never worth a line of the map.
@@ -73,26 +76,31 @@ def blob_id(data: bytes) -> str:
 def git_dir(root: Path) -> Path | None:
     """The common .git directory of the repository holding `root` (shared by linked worktrees)."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--git-common-dir"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        proc = run_git(root, "rev-parse", "--git-common-dir", check=False)
+    except WorkspaceError:
         return None
-    return (root / out).resolve()
+    out = proc.stdout.decode("utf-8", "surrogateescape").strip()
+    return (root / out).resolve() if proc.returncode == 0 and out else None
 
 
-def _git_z(root: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        ["git", "-c", "core.quotepath=off", "ls-files", "-z", *args],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
+def _start(root: Path, *args: str) -> subprocess.Popen | None:
+    try:
+        return start_git(root, *args)
+    except WorkspaceError:
+        return None
 
 
-def _read(proc: subprocess.Popen) -> list[str] | None:
+def _git_z(root: Path, *args: str) -> subprocess.Popen | None:
+    return _start(root, "ls-files", "-z", *args)
+
+
+def _read(proc: subprocess.Popen | None, sep: str = "\0") -> list[str] | None:
+    if proc is None:
+        return None
     out, _ = proc.communicate()
     if proc.returncode != 0:
         return None
-    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+    return [p for p in out.decode("utf-8", "surrogateescape").split(sep) if p]
 
 
 def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEntry]:
@@ -110,8 +118,9 @@ def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEn
     others = _git_z(root, "--others", "--exclude-standard", *extra)
     modified = _git_z(root, "-m")
     agent_ignored = _git_z(root, "--cached", "-i", *extra) if extra else None
-    index = subprocess.run(["git", "rev-parse", "--git-path", "index"], cwd=root, capture_output=True, text=True)
+    index = _start(root, "rev-parse", "--git-path", "index")
     staged_lines, other_paths, changed = _read(staged), _read(others), _read(modified)
+    index_out = _read(index, sep="\n")
     dropped = set(_read(agent_ignored) or ()) if agent_ignored else set()
     known: dict[str, str] = {}  # blob ids from git's index that we can trust (see _blob)
     index_time = 0
@@ -119,7 +128,7 @@ def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEn
         names = _walk(root)
     else:
         try:
-            index_time = os.stat(root / index.stdout.strip()).st_mtime_ns - 2_000_000_000
+            index_time = os.stat(root / index_out[0]).st_mtime_ns - 2_000_000_000 if index_out else 0
         except OSError:
             index_time = 0
         names = []

@@ -25,12 +25,17 @@ CHARS_PER_TOKEN = 3.8
 _O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 
 
+def tokenizer_on_disk() -> bool:
+    """Whether o200k_base can load without the network (cheap: one stat, nothing imported)."""
+    cache_dir = (os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
+                 or os.path.join(tempfile.gettempdir(), "data-gym-cache"))
+    return os.path.isfile(os.path.join(cache_dir, hashlib.sha1(_O200K_URL.encode()).hexdigest()))
+
+
 @cache
 def _encoder():
     """tiktoken's o200k_base if it can load without the network, else None."""
-    cache_dir = (os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
-                 or os.path.join(tempfile.gettempdir(), "data-gym-cache"))
-    if not os.path.isfile(os.path.join(cache_dir, hashlib.sha1(_O200K_URL.encode()).hexdigest())):
+    if not tokenizer_on_disk():
         return None
     try:
         import tiktoken

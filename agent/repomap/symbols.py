@@ -4,11 +4,17 @@ Each query captures definitions as `@def.<kind>` (the whole node) with their `@n
 identifier as `@ref`. One combined query run with `captures()` is about a third cheaper than
 separate definition and reference passes, which matters on cold maps of thousands of files.
 
+Python references are read from the text instead (pyrefs.py): a regex pass is cheaper than
+capturing every identifier node, and it tells imports, attribute uses and calls apart.
+
 A file's record is a plain tuple so it pickles/marshals cheaply:
-    (status, defs, refs)
-    status: "ok" (parsed), "text" (no grammar), "binary", "huge", "generated"
-    defs:   [(name, kind, line (1-based), depth, signature), ...] in source order
-    refs:   {identifier: count}
+    (status, defs, refs, imports)
+    status:  "ok" (parsed), "text" (no grammar), "binary", "huge", "generated"
+    defs:    [(name, kind, line (1-based), depth, signature), ...] in source order
+    refs:    {identifier: weight}: 1 per bare use, more per attribute use or call (pyrefs.py);
+             other languages count every identifier node once
+    imports: [(module, [names])]: Python's `import a.b` is ("a.b", []), `from ..x import y, z`
+             is ("..x", ["y", "z"]); resolved to files by imports.py. Empty for other languages.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from collections import Counter
 from functools import cache
 
 from agent.languages import language_for, language_name
+from agent.repomap.pyrefs import python_refs
 
 # Bump when the queries or the record shape change: it is part of the cache location.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 MAX_PARSE_BYTES = 512 * 1024  # larger files are almost always generated or data
 MAX_SIG = 160
 
@@ -62,7 +69,6 @@ QUERIES: dict[str, str] = {
     "python": """
 (class_definition name: (identifier) @name) @def.class
 (function_definition name: (identifier) @name) @def.function
-(identifier) @ref
 """,
     "javascript": _JS_DEFS + "(class_declaration name: (identifier) @name) @def.class\n" + _JS_REFS,
     "typescript": _TS_DEFS + _JS_REFS.replace("(identifier)", "(identifier) (type_identifier)"),
@@ -163,18 +169,21 @@ def extract(path: str, src: bytes) -> tuple:
     """The record for one file's content (see the module docstring)."""
     why = classify(path, src)
     if why:
-        return (why, [], {})
+        return (why, [], {}, [])
     name, lang = _language(path)
     if lang is None or name not in QUERIES:
-        return ("text", [], {})
+        return ("text", [], {}, [])
     from tree_sitter import Parser, QueryCursor
 
     tree = Parser(lang).parse(src)
     caps = QueryCursor(_query(name, lang)).captures(tree.root_node)
-    refs = Counter(src[n.start_byte : n.end_byte] for n in caps.get("ref", ()))
     defs = _definitions(src, caps, name)
+    if name == "python":
+        refs, imports = python_refs(src)
+        return ("ok", defs, refs, imports)
+    counts = Counter(src[n.start_byte : n.end_byte] for n in caps.get("ref", ()))
     # decode once per distinct name, not per occurrence
-    return ("ok", defs, {k.decode("utf-8", "replace"): v for k, v in refs.items() if len(k) > 1})
+    return ("ok", defs, {k.decode("utf-8", "replace"): v for k, v in counts.items() if len(k) > 1}, [])
 
 
 def _definitions(src: bytes, caps: dict, lang: str) -> list[tuple]:

@@ -1,6 +1,6 @@
 """A parse worker: `python -m agent.repomap.worker` reads marshal((root, items)) on stdin and
 writes each file's result on stdout as it goes: 4-byte length, marshal of
-parse_files(root, [item]) (see core._Stream).
+parse_files(root, [item]) (see parse._Stream).
 
 A plain subprocess rather than multiprocessing: spawn/forkserver re-import the parent's
 __main__ (any script without a main guard would run again in every worker), and fork is unsafe
@@ -10,7 +10,7 @@ because warm() runs in a thread.
 import marshal
 import sys
 
-from agent.repomap.core import parse_files
+from agent.repomap.parse import parse_files
 
 if __name__ == "__main__":
     payload = sys.stdin.buffer.read()

@@ -40,6 +40,20 @@ def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: boo
     return proc
 
 
+def start_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `git args...` in `cwd` with its stdout piped, for a caller that runs several at once
+    or streams the output (stderr is dropped: read the exit code). Raises WorkspaceError when
+    git cannot start."""
+    cmd = ["git", "-c", "core.quotepath=off", "-c", "color.ui=never", *args]
+    try:
+        return subprocess.Popen(cmd, cwd=cwd, env=env or git_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise WorkspaceError("git is not installed or not on PATH") from None
+    except NotADirectoryError:
+        raise WorkspaceError(f"{cwd}: not a directory") from None
+
+
 def out(proc: subprocess.CompletedProcess[bytes]) -> str:
     return proc.stdout.decode("utf-8", "replace")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.repomap import RepoMap, core
+from agent.repomap import RepoMap, parse
 from tests.repomap.conftest import FIXTURES, init_repo
 
 PINNED = Path(__file__).resolve().parent / "pinned"
@@ -40,15 +40,15 @@ def tree(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_map_is_unchanged(tree, tmp_path, monkeypatch, case, parallel):
     if parallel:
-        monkeypatch.setattr(core, "POOL_MIN_BYTES", 0)
+        monkeypatch.setattr(parse, "POOL_MIN_BYTES", 0)
     focus, files, budget = CASES[case]
     res = RepoMap(tree, cache_dir=tmp_path / "c").render(focus, files, budget)
     assert res.text == (PINNED / f"{case}.txt").read_text(encoding="utf-8")
 
 
 def test_a_worker_dying_midway_costs_nothing_but_time(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(core, "POOL_MIN_BYTES", 0)
-    spawn = core.RepoMap._spawn
+    monkeypatch.setattr(parse, "POOL_MIN_BYTES", 0)
+    spawn = parse.Parser.spawn
 
     # A "worker" that reads its list, writes a torn frame and exits. (It must not send a made-up
     # result for a real file: the parent rightly trusts a well-formed result, and a fabricated
@@ -58,9 +58,9 @@ def test_a_worker_dying_midway_costs_nothing_but_time(tree, tmp_path, monkeypatc
         proc = spawn(self)
         proc.kill()
         proc.wait()
-        return core.subprocess.Popen([sys.executable, "-c", code], stdin=core.subprocess.PIPE,
-                                     stdout=core.subprocess.PIPE)
+        return parse.subprocess.Popen([sys.executable, "-c", code], stdin=parse.subprocess.PIPE,
+                                     stdout=parse.subprocess.PIPE)
 
-    monkeypatch.setattr(core.RepoMap, "_spawn", dying)
+    monkeypatch.setattr(parse.Parser, "spawn", dying)
     res = RepoMap(tree, cache_dir=tmp_path / "c").render("", [], 100_000)
     assert res.text == (PINNED / "all-100000.txt").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 
-from agent.repomap import RepoMap, core
+from agent.repomap import RepoMap, parse
 from agent.repomap.cache import ParseCache
 from agent.repomap.files import blob_id
 from agent.repomap.render import count_tokens
@@ -98,14 +98,38 @@ def test_cache_sees_a_change_with_the_same_mtime_and_size(polyglot, cache_dir):
 
 def test_warm_run_uses_records_by_blob_id_without_reparsing(polyglot, cache_dir):
     RepoMap(polyglot, cache_dir=cache_dir).warm()
-    # Plant a record under util.js's blob id: if a new session shows it, nothing was re-parsed.
+    # Plant a record under util.js's blob id and drop the derived caches (index, maps): if a new
+    # session shows the planted record, it indexed from the cache without re-parsing.
     blob = blob_id((polyglot / "web/src/util.js").read_bytes())
     cache = ParseCache(cache_dir)
     assert cache.get(blob) is not None
-    cache.put(blob, ("ok", [("planted", "function", 1, 0, "function planted()")], {}))
+    cache.put(blob, ("ok", [("planted", "function", 1, 0, "function planted()")], {}, []))
     cache.flush()
-    res = RepoMap(polyglot, cache_dir=cache_dir).render(budget_tokens=100_000)
+    for derived in ("index", "focus"):
+        shutil.rmtree(cache.dir / derived, ignore_errors=True)
+    rm = RepoMap(polyglot, cache_dir=cache_dir)
+    res = rm.render(budget_tokens=100_000)
     assert [s["name"] for s in symbols(res, "web/src/util.js")] == ["planted"]
+    assert rm.counters == {"parsed": 0, "indexed": 1, "ranked": 1}
+
+
+def test_a_repeated_map_parses_and_ranks_nothing(polyglot, cache_dir):
+    first = RepoMap(polyglot, cache_dir=cache_dir)
+    res = first.render("fix the cart total", budget_tokens=500)
+    assert first.counters["parsed"] > 5 and first.counters["ranked"] == 1
+    again = RepoMap(polyglot, cache_dir=cache_dir)  # a new session, same tree, same focus
+    assert again.render("fix the cart total", budget_tokens=500).text == res.text
+    assert again.counters == {"parsed": 0, "indexed": 0, "ranked": 0}
+    # another budget for the same focus reuses its ranks; a new focus ranks, but parses nothing
+    bigger = again.render("fix the cart total", budget_tokens=2000)
+    assert again.counters == {"parsed": 0, "indexed": 0, "ranked": 0} and bigger.files >= res.files
+    again.render("make Inventory count by Color", budget_tokens=500)
+    assert again.counters == {"parsed": 0, "indexed": 0, "ranked": 1}
+    # a change: only the changed file is parsed
+    (polyglot / "py/shop/cart.py").write_text("class Cart:\n    def total_now(self):\n        pass\n")
+    changed = again.render("fix the cart total", budget_tokens=500)
+    assert "def total_now(self)" in changed.text
+    assert again.counters == {"parsed": 1, "indexed": 1, "ranked": 2}
 
 
 def test_corrupt_cache_is_rebuilt_not_fatal(polyglot, cache_dir):
@@ -177,7 +201,7 @@ def test_parallel_parse_matches_in_process_parse(tmp_path, monkeypatch):
         (root / f"gen/m{i}.py").write_text(f"class C{i}:\n    def method_{i}(self, x):\n        return x\n")
     init_repo(root)
     serial = RepoMap(root, cache_dir=tmp_path / "c1").render(budget_tokens=100_000)
-    monkeypatch.setattr(core, "POOL_MIN_BYTES", 0)  # force the worker process on this small tree
+    monkeypatch.setattr(parse, "POOL_MIN_BYTES", 0)  # force the worker process on this small tree
     parallel = RepoMap(root, cache_dir=tmp_path / "c2").render(budget_tokens=100_000)
     assert parallel.text == serial.text
     assert parallel.total_symbols == serial.total_symbols >= 160
