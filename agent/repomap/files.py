@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import WorkspaceError
-from agent.workspace.gitcmd import run_git, start_git
+from agent.workspace.git import run_git, start_git
 
 AGENTIGNORE = ".agentignore"
 
