@@ -1,0 +1,24 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers_loop import person_path, run_loop
+
+
+@pytest.fixture
+def loop_run(monkeypatch):
+    """Run a session in process with a scripted model (see tests/helpers_loop.py)."""
+    monkeypatch.setenv("PATH", person_path())
+    return run_loop
+
+
+def pytest_configure(config):
+    # The projects our tests create run their own pytest in child processes. This interpreter's
+    # installed plugins (hypothesis alone costs over a second per start) are nothing those
+    # projects asked for: keep the children to pytest itself. Our own run has loaded its
+    # plugins already, so only the children see this.
+    import os
+
+    os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")

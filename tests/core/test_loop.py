@@ -1,0 +1,100 @@
+"""The loop through the real driver in process: real git, worktree and pytest; a scripted model."""
+
+from __future__ import annotations
+
+from agent.core.plan import Decision
+from tests.helpers_calc import (
+    ADD_MUL,
+    ADD_SUB,
+    CALC,
+    CALC_TESTS,
+    FIX_SUB,
+    TEST_SUB,
+    call,
+    diff_turn,
+    finish_turn,
+    plan_turn,
+)
+from tests.helpers_git import git, make_repo, snapshot
+
+PROJECT = {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS, "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"}
+
+TWO_STEPS = [
+    {"tool_calls": [call("read_file", path="calc.py", start_line=None, end_line=None)], "expect": ["add sub and mul"]},
+    plan_turn("Add sub", "Add mul"),
+    diff_turn(ADD_SUB + TEST_SUB, expect=["step 1 of 2"]),
+    finish_turn("added sub"),
+    diff_turn(FIX_SUB, expect=["assert 8 == 2"]),  # the failure report reached the model
+    finish_turn("fixed sub"),
+    diff_turn(ADD_MUL, expect=["step 2 of 2"]),
+    {"tool_calls": [call("run_tests", args="tests/test_calc.py")]},
+    finish_turn("added mul"),
+]
+
+
+def test_two_steps_commit_one_commit_each_after_a_failure_goes_back_to_the_model(loop_run, tmp_path):
+    repo = make_repo(tmp_path, PROJECT)
+    (repo / "calc.py").write_text("# my uncommitted edit\n" + CALC)
+    before = snapshot(repo)
+    run = loop_run(repo, TWO_STEPS, "add sub and mul")
+    assert run.model.remaining == 0
+    assert (run.result.status, run.result.exit_code) == ("done", 0), run.result.message
+    assert [c["message"].splitlines()[0] for c in run.result.commits] == ["Add sub", "Add mul"]
+    branch = run.result.branch
+    calc = git(repo, "show", f"{branch}:calc.py")
+    assert "return a - b" in calc and "def mul" in calc and "my uncommitted edit" not in calc
+    assert snapshot(repo) == before and git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    full_runs = [e["passed"] for e in run.of_type("tests_run") if e["full"] and not e.get("baseline")]
+    assert full_runs == [False, True, True]
+    assert [(e["index"], e["attempt"]) for e in run.of_type("attempt_started")] == [(1, 1), (1, 2), (2, 1)]
+    assert [e["type"] for e in [*map(lambda e: e.to_dict(), run.events)]][-1] == "session_finished"
+
+
+def test_a_step_still_failing_after_its_attempts_is_not_committed_and_ends_with_exit_3(loop_run, tmp_path):
+    repo = make_repo(tmp_path, PROJECT)
+    turns = [plan_turn("Add sub"), diff_turn(ADD_SUB + TEST_SUB), finish_turn(), finish_turn("try again")]
+    run = loop_run(repo, turns, "add sub", max_attempts=2)
+    assert (run.result.status, run.result.exit_code) == ("tests_failed", 3)
+    assert run.result.commits == []
+    assert git(repo, "rev-list", "--count", f"main..{run.result.branch}") == "0"
+    assert run.model.remaining == 0  # exactly two attempts: --max-attempts counts the first
+
+
+class _Scripted:
+    """An approver answering from a list, as a person at the terminal would."""
+
+    interactive = True
+
+    def __init__(self, *answers: Decision):
+        self.answers = list(answers)
+        self.reviews = []
+
+    def review_plan(self, plan, revision):
+        return self.answers.pop(0)
+
+    def review_step(self, review):
+        self.reviews.append(review)
+        return self.answers.pop(0)
+
+
+def test_plan_feedback_goes_back_to_the_model_and_a_rejected_plan_ends_with_exit_4(loop_run, tmp_path):
+    repo = make_repo(tmp_path, PROJECT)
+    turns = [plan_turn("Add sub"), {**plan_turn("Add sub", "Add mul"), "expect": ["also mul please"]}]
+    approver = _Scripted(Decision("feedback", "also mul please"), Decision("reject"))
+    run = loop_run(repo, turns, "add sub", approver=approver)
+    assert (run.result.status, run.result.exit_code) == ("rejected", 4)
+    assert [e["revision"] for e in run.of_type("plan_proposed")] == [1, 2]
+    assert run.result.commits == []
+
+
+def test_skipping_a_failing_step_reverts_its_changes(loop_run, tmp_path):
+    repo = make_repo(tmp_path, PROJECT)
+    turns = [plan_turn("Add sub", "Add mul"), diff_turn(ADD_SUB + TEST_SUB), finish_turn()]
+    approver = _Scripted(Decision("approve"), Decision("skip"), Decision("quit"))
+    run = loop_run(repo, turns + [finish_turn("nothing")], "add sub", approver=approver, max_attempts=1)
+    assert approver.reviews[0].passed is False
+    assert "approve" not in approver.reviews[0].choices  # a failing step offers no approve
+    worktree = run.result.worktree
+    assert worktree is None or "def sub" not in (tmp_path / "repo" / "calc.py").read_text()
+    statuses = [e["status"] for e in run.of_type("step_finished")]
+    assert statuses[0] == "skipped"
