@@ -101,7 +101,8 @@ def run(
     raise typer.Exit(_execute(intent, repo, config, yes=yes, json_out=json_out, output_patch=output_patch))
 
 
-def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None, output_patch=None) -> int:
+def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_model=None, output_patch=None,
+             keeps_repo: bool = True) -> int:
     """Run a new session with the terminal UI and/or JSON stream; returns the exit code."""
     from agent.core.driver import new_session_id, run_session
     from agent.sessions import SessionStore
@@ -116,7 +117,8 @@ def _execute(intent: str, repo, config, *, yes: bool, json_out: bool, build_mode
     from agent.cli.wiring import run_wired
 
     return run_wired(go, repo=repo, store=store, session_id=session_id, config=config, yes=yes, json_out=json_out,
-                     output_patch=output_patch, build_model=build_model, meta={"intent": intent, "repo": str(repo.root)})
+                     output_patch=output_patch, build_model=build_model, meta={"intent": intent, "repo": str(repo.root)},
+                     keeps_repo=keeps_repo)
 
 
 @app.command()
@@ -130,7 +132,7 @@ def demo(
 
     with demo_session(keep=keep) as (repo, config, build_model):
         code = _execute("Migrate password hashing in auth.py from MD5 to argon2", repo, config, yes=yes,
-                        json_out=json_out, build_model=build_model)
+                        json_out=json_out, build_model=build_model, keeps_repo=keep)
     raise typer.Exit(code)
 
 

@@ -45,7 +45,9 @@ def demo_session(keep: bool = False) -> Iterator[tuple]:
                 "model": "replay",
                 "test_command": f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
             }, env={"OPENAI_API_KEY": "replay"})
-            print(f"demo repository: {root}\nscripted model: {server.base_url}", file=sys.stderr)
+            print(f"demo repository: {root}\n"
+                  f"scripted model on {server.base_url}: not a real model, a recorded script. It cannot follow\n"
+                  "what you type: at [f]eedback it says so and answers with the same plan or step.", file=sys.stderr)
             yield Repo.find(root), config, build_model
     finally:
         if keep:

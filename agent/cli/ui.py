@@ -204,8 +204,9 @@ def read_key() -> str:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
-def render_result(console: Console, result: dict[str, Any]) -> None:
-    """The closing account: what happened and how to bring the work in."""
+def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = True) -> None:
+    """The closing account: what happened and how to bring the work in (unless the repository is
+    about to be removed: the demo without --keep)."""
     status, code = result["status"], result["exit_code"]
     colour = "green" if code == 0 else "red" if code in (1, 3) else "yellow"
     console.print()
@@ -228,9 +229,11 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
         for c in commits:
             console.print(f"  {c['sha'][:8]} {escape(c['message'].splitlines()[0])}")
         sid = result["session_id"]
+        if not keeps_repo:
+            return
         console.print(f"\nBring them in:  [bold]agent apply {sid}[/]   (or: git merge {escape(branch)})")
         console.print(f"Throw away:     [bold]agent discard {sid}[/]")
-    elif branch:
+    elif branch and keeps_repo:
         console.print(f"\nNo commits on [cyan]{escape(branch)}[/]. Remove it with: agent discard {result['session_id']}")
 
 

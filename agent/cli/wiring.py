@@ -10,10 +10,11 @@ import sys
 
 
 def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: bool, output_patch=None,
-              build_model=None, meta: dict | None = None) -> int:
+              build_model=None, meta: dict | None = None, keeps_repo: bool = True) -> int:
     """Wire a session's I/O around `go(events, approver, model) -> RunResult`: the terminal UI (on
     stderr with --json), the JSON stream, the session log, an approver; then reports and the
-    closing account. Used by `run`, `demo` and `resume`."""
+    closing account. Used by `run`, `demo` and `resume`. `keeps_repo=False` (the demo without
+    --keep): the repository goes away next, so the account does not say how to apply the branch."""
     from agent.approval import NoTerminalApprover, YesApprover
     from agent.cli import ui
     from agent.events import EventBus, json_lines_sink
@@ -46,7 +47,7 @@ def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: 
         renderer.stop_status()
         log.close()
     write_reports(repo.root, result.to_dict(), output_patch=output_patch)  # --output-patch, GITHUB_STEP_SUMMARY
-    ui.render_result(console, result.to_dict())
+    ui.render_result(console, result.to_dict(), keeps_repo=keeps_repo)
     if result.exception is not None and os.environ.get("AGENT_DEBUG"):
         raise result.exception
     return result.exit_code

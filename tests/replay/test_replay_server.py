@@ -131,3 +131,29 @@ def test_load_script_normalises_and_rejects_with_the_turn_named(tmp_path):
         load_script('{"turns": [')
     with pytest.raises(ScriptError, match="needs text"):
         load_script({"turns": [{"expect": ["x"]}]})
+
+
+def test_when_asked_answers_a_matching_request_and_the_scripted_turns_go_on():
+    script = {"turns": [{"text": "first"}, {"text": "second"}],
+              "when_asked": [{"when": "please revise", "turn": {"tool_calls": [
+                  {"name": "finish_step", "arguments": {"summary": "same"}}]}}]}
+    with ReplayServer(script) as srv:
+        c = client(srv)
+        history = [{"role": "user", "content": "start"}]
+        assert c.chat.completions.create(model="m", messages=history).choices[0].message.content == "first"
+        history += [{"role": "assistant", "content": "first"}, {"role": "user", "content": "please revise it"}]
+        asked = c.chat.completions.create(model="m", messages=history).choices[0].message
+        assert asked.tool_calls[0].function.name == "finish_step" and srv.remaining == 1
+        # The old request text is before the model's last output: it no longer matches.
+        history += [{"role": "assistant", "content": "done"}, {"role": "user", "content": "go on"}]
+        assert c.chat.completions.create(model="m", messages=history).choices[0].message.content == "second"
+        history += [{"role": "assistant", "content": "x"}, {"role": "user", "content": "please revise again"}]
+        again = c.responses.create(model="m", input=history)
+        assert again.output[-1].type == "function_call" and again.output[-1].call_id != asked.tool_calls[0].id
+
+
+def test_when_asked_is_checked_when_the_script_loads():
+    with pytest.raises(ScriptError, match="when_asked 1"):
+        load_script({"turns": [], "when_asked": [{"when": "", "turn": {"text": "x"}}]})
+    with pytest.raises(ScriptError, match="when_asked 1"):
+        load_script({"turns": [], "when_asked": [{"when": "x", "turn": {"error": {"status": 500}}}]})

@@ -40,6 +40,13 @@ Script (a dict, a JSON file path, or JSON text):
                                                          #   events, no completion; non-stream: no
                                                          #   answer); not consumed, so the retry
                                                          #   gets it whole
+      ],
+      "when_asked": [             # optional: answers to requests, not to turns
+        {"when": ["did not approve this plan yet"],      # every text is in the request's newest
+                                                         #   input (after the model's last output)
+         "turn": {"tool_calls": [...]}}                  # a turn as above (no error/break_stream);
+                                                         #   given instead of the next turn, which
+                                                         #   stays next; as often as it matches
       ]
     }
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-_TOP_KEYS = {"context_window", "api_key", "turns", "models", "delay", "description"}
+_TOP_KEYS = {"context_window", "api_key", "turns", "models", "delay", "description", "when_asked"}
 _TURN_KEYS = {"text", "reasoning", "tool_calls", "usage", "expect", "expect_model", "break_stream",
               "error", "model", "note"}
 _USAGE_KEYS = {"input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens"}
@@ -44,7 +44,28 @@ def load_script(script: dict[str, Any] | str | Path) -> dict[str, Any]:
     _check_keys(data, _TOP_KEYS, where)
     for n, turn in enumerate(data["turns"], 1):
         _check_turn(turn, f"{where}: turn {n}")
+    _check_when_asked(data, where)
     return data
+
+
+def _check_when_asked(data: dict[str, Any], where: str) -> None:
+    """`when_asked`: [{"when": [text, ...], "turn": {...}}]: answers to requests whose newest input
+    contains every `when` text, given in place of the next scripted turn (which stays next)."""
+    replies = data.setdefault("when_asked", [])
+    if not isinstance(replies, list):
+        raise ScriptError(f"{where}: when_asked must be a list")
+    for n, reply in enumerate(replies, 1):
+        at = f"{where}: when_asked {n}"
+        if not isinstance(reply, dict) or set(reply) - {"when", "turn", "note"} or "turn" not in reply:
+            raise ScriptError(f"{at} must be an object with 'when' and 'turn' (and an optional 'note')")
+        when = reply.get("when")
+        if isinstance(when, str):
+            reply["when"] = when = [when]
+        if not (isinstance(when, list) and when and all(isinstance(w, str) and w for w in when)):
+            raise ScriptError(f"{at}: when must be a non-empty string or list of strings")
+        _check_turn(reply["turn"], at)
+        if "error" in reply["turn"] or reply["turn"].get("break_stream"):
+            raise ScriptError(f"{at}: a when_asked turn cannot be an error or a broken stream")
 
 
 def _check_keys(obj: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -90,7 +111,7 @@ def _check_turn(turn: Any, where: str) -> None:
 def script_models(script: dict[str, Any]) -> list[str]:
     """Every model name the script mentions, plus "replay", for GET /models."""
     names = ["replay", *script.get("models", [])]
-    for turn in script["turns"]:
+    for turn in [*script["turns"], *(r["turn"] for r in script.get("when_asked", []))]:
         for key in ("expect_model", "model"):
             if isinstance(turn.get(key), str):
                 names.append(turn[key])

@@ -39,6 +39,20 @@ def _flatten(value: Any, out: list[str]) -> list[str]:
     return out
 
 
+def newest_input(kind: str, body: dict[str, Any]) -> list[Any]:
+    """The request's input after the model's last output: what the client added since then."""
+    items = (body.get("messages") if kind == "chat" else body.get("input")) or []
+    if isinstance(items, str):
+        return [items]
+
+    def by_model(item: Any) -> bool:
+        return isinstance(item, dict) and (item.get("role") == "assistant"
+                                           or item.get("type") in ("reasoning", "function_call"))
+
+    last = max((i for i, item in enumerate(items) if by_model(item)), default=-1)
+    return list(items[last + 1:])
+
+
 def _common_prefix(a: str, b: str) -> int:
     lo, hi = 0, min(len(a), len(b))  # binary search on slice equality: C speed on long prompts
     while lo < hi:
@@ -63,6 +77,7 @@ class ReplayServer:
         self._next = 0  # index of the next unconsumed turn
         self._broken: set[int] = set()  # turns whose one broken delivery already happened
         self._answered = 0
+        self._asked = 0  # when_asked answers given
         self._prompts: dict[str | None, list[str]] = {}  # earlier prompts by prompt_cache_key
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
@@ -154,9 +169,36 @@ class ReplayServer:
 
     # -- answering ---------------------------------------------------------------------------
 
+    def _when_asked(self, kind: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        newest = "\n".join(_flatten(newest_input(kind, body), []))
+        for reply in self.script.get("when_asked", []):
+            if all(text in newest for text in reply["when"]):
+                return reply["turn"]
+        return None
+
+    def _reply(self, kind: str, body: dict[str, Any], turn: dict[str, Any], calls: list) -> tuple[p.Reply, str]:
+        include = body.get("include") or []
+        reply = p.Reply(number=self._answered + 1, model=turn.get("model") or body.get("model") or "replay",
+                        text=turn.get("text", ""), reasoning=turn.get("reasoning", ""), tool_calls=calls,
+                        encrypted="reasoning.encrypted_content" in include)
+        reply.usage, prompt = self._usage(kind, body, turn, reply)
+        return reply, prompt
+
+    def _answer_when_asked(self, kind: str, body: dict[str, Any], turn: dict[str, Any]) -> p.Reply:
+        self._asked += 1
+        calls = [(f"call_w{self._asked}_{i}", c["name"], c["arguments"]) for i, c in enumerate(turn.get("tool_calls", []), 1)]
+        reply, prompt = self._reply(kind, body, turn, calls)
+        self._answered += 1
+        self._prompts.setdefault(body.get("prompt_cache_key"), []).append(prompt)
+        self._count(reply.usage)
+        return reply
+
     def take_turn(self, kind: str, body: dict[str, Any], raw: str) -> tuple[p.Reply, bool]:
         """The reply for a model request, or HTTPError; the bool says: break this delivery."""
         with self._lock:
+            asked = self._when_asked(kind, body)
+            if asked is not None:
+                return self._answer_when_asked(kind, body, asked), False
             if self._next >= len(self.turns):
                 raise HTTPError(500, f"replay script exhausted after {len(self.turns)} turns",
                                 "replay_script_exhausted", headers={"x-should-retry": "false"})
@@ -173,17 +215,12 @@ class ReplayServer:
                 raise HTTPError(err["status"], err.get("message", f"{where}: scripted error"), err.get("code"),
                                 type_=err.get("type"), param=err.get("param"), headers=headers)
             self._check_expect(turn, body, raw, where)
-            model = turn.get("model") or body.get("model") or "replay"
             calls = []
             for i, call in enumerate(turn.get("tool_calls", [])):
                 # Ids count tool calls over the whole script, so a retried turn reuses its ids.
                 number = sum(len(t.get("tool_calls", [])) for t in self.turns[:index]) + i + 1
                 calls.append((f"call_{number}", call["name"], call["arguments"]))
-            include = body.get("include") or []
-            reply = p.Reply(number=self._answered + 1, model=model, text=turn.get("text", ""),
-                            reasoning=turn.get("reasoning", ""), tool_calls=calls,
-                            encrypted="reasoning.encrypted_content" in include)
-            reply.usage, prompt = self._usage(kind, body, turn, reply)
+            reply, prompt = self._reply(kind, body, turn, calls)
             window = self.script.get("context_window")
             if window and p.tokens(prompt) > window:
                 raise HTTPError(400, f"This model's maximum context length is {window} tokens. However, your "
