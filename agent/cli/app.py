@@ -85,15 +85,18 @@ def run(
     no_syntax_check: NoSyntaxOpt = False,
     background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
     output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
+    trust_repo_config: Annotated[bool, typer.Option("--trust-repo-config", help="Use the repository's settings that run commands or direct credentials without asking (also AGENT_TRUST_REPO_CONFIG=1).")] = False,
 ) -> None:
     """Plan and carry out INTENT in a new worktree and branch, asking before each commit."""
+    from agent.cli.trust_prompt import settle_trust
     from agent.config import load_config
     from agent.workspace import Repo
 
     repo = Repo.find(Path.cwd())
     overrides = _run_options(max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
                              test_command, test_timeout, no_syntax_check)
-    config = load_config(repo.root, overrides)
+    config = load_config(repo.root, overrides, trust_repo=True if trust_repo_config else None)
+    config = settle_trust(config, yes=yes, reload=lambda trusted: load_config(repo.root, overrides, trust_repo=trusted))
     if background:
         from agent.sessions.background import launch_cli
 

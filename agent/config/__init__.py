@@ -1,4 +1,5 @@
-"""Configuration: the typed settings and the layers they are merged from (see settings.py)."""
+"""Configuration: the typed settings (settings.py), their declared schema (schema.py), and trust
+for settings a repository supplies (trust.py)."""
 
 from agent.config.settings import ENV_VARS, Config, load_config
 

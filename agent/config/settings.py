@@ -1,6 +1,10 @@
 """Configuration, merged from layers of increasing precedence:
 
-    built-in defaults < [tool.agent] in the repo's pyproject.toml < .agent.toml < AGENT_* env < flags
+    built-in defaults < user config ($XDG_CONFIG_HOME/agent/config.toml) < [tool.agent] in the
+    repo's pyproject.toml < .agent.toml < AGENT_* env < flags
+
+Every layer is validated against agent.config.schema first; repository layers lose the settings
+that need trust unless the person trusted them (agent.config.trust).
 
 Core settings are typed fields of Config. The model layer's own tables (`models`, `roles`,
 `prices`, `compaction`) are kept as dicts and interpreted by agent.model, so this module does
@@ -15,6 +19,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from agent.config import schema, trust
+from agent.config.schema import Problems
 from agent.errors import ConfigError
 
 # env var -> (config key, type)
@@ -58,6 +64,10 @@ class Config:
     prices: dict[str, Any] = field(default_factory=dict)
     compaction: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)  # which files contributed, for `agent models`
+    # Repository settings that need trust and were not used (see agent.config.trust), and the
+    # request the CLI may put to the person (None: the repository's config needs no trust).
+    ignored_settings: list[str] = field(default_factory=list)
+    repo_trust: Any = None
 
     def __post_init__(self) -> None:
         if self.api not in ("responses", "chat"):
@@ -71,6 +81,8 @@ class Config:
 
 
 _FIELDS = {f.name: f for f in fields(Config)}
+# Flag names for overrides, so a bad value names what the person typed.
+FLAG_NAMES = {"syntax_check": "--no-syntax-check"}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -79,56 +91,138 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _merge(base: dict[str, Any], layer: dict[str, Any], source: str) -> None:
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> None:
+    """Deep-merge a validated layer into `base`: tables merge key by key, other values replace."""
     for key, value in layer.items():
-        key = key.replace("-", "_")
-        if key not in _FIELDS or key == "sources":
-            raise ConfigError(f"{source}: unknown setting {key!r}")
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             merged = dict(base[key])
-            for k, v in value.items():
-                merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+            _merge(merged, value)
             base[key] = merged
         else:
             base[key] = value
 
 
-def load_config(
-    repo_root: Path | None, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None
-) -> Config:
-    env = os.environ if env is None else env
+def _agent_table(path: Path, data: dict[str, Any], problems: Problems, *, pyproject: bool) -> dict[str, Any]:
+    """The agent settings of one file: [tool.agent] of a pyproject.toml; a whole .agent.toml or
+    user config.toml, which may also put them under a leading [tool.agent] table."""
+    tool = data.get("tool")
+    if tool is None:
+        return {} if pyproject else data
+    if not isinstance(tool, dict):
+        problems.add(str(path), "tool", f"{schema.show(tool)} is not allowed: must be a table")
+        return {}
+    if not pyproject and set(tool) - {"agent"}:
+        problems.add(str(path), "tool", f"only [tool.agent] is read here, not {', '.join(sorted(set(tool) - {'agent'}))}")
+    table = tool.get("agent", {})
+    if not isinstance(table, dict):
+        problems.add(str(path), "tool.agent", f"{schema.show(table)} is not allowed: must be a table of settings")
+        return {}
+    if pyproject:
+        return table
+    rest = {k: v for k, v in data.items() if k != "tool"}
+    return {**rest, **table}
+
+
+def _file_layer(path: Path, problems: Problems, *, pyproject: bool = False) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    values = _agent_table(path, _read_toml(path), problems, pyproject=pyproject)
+    if not values:
+        return None
+    return schema.validate_table(values, str(path), problems, "tool.agent." if pyproject else "")
+
+
+def repo_layers(repo_root: Path, problems: Problems) -> list[tuple[str, dict[str, Any]]]:
+    """[(file, validated settings)] from the repository, lowest precedence first."""
+    layers = []
+    for path, pyproject in ((repo_root / "pyproject.toml", True), (repo_root / ".agent.toml", False)):
+        values = _file_layer(path, problems, pyproject=pyproject)
+        if values:
+            layers.append((str(path), values))
+    return layers
+
+
+def _env_layer(env, problems: Problems, sources: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    sources: list[str] = []
-    if repo_root is not None:
-        pyproject = repo_root / "pyproject.toml"
-        if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("agent")
-            if table:
-                _merge(values, table, str(pyproject))
-                sources.append(str(pyproject))
-        dot = repo_root / ".agent.toml"
-        if dot.is_file():
-            _merge(values, _read_toml(dot), str(dot))
-            sources.append(str(dot))
-    for var, (key, typ) in ENV_VARS.items():
+    for var, (key, _typ) in ENV_VARS.items():
         raw = env.get(var)
         if raw in (None, ""):
             continue
         if var == "OPENAI_BASE_URL" and env.get("AGENT_BASE_URL"):
             continue  # the agent-specific variable wins
-        try:
-            values[key] = typ(raw)
-        except ValueError:
-            raise ConfigError(f"{var}={raw!r} is not a valid {typ.__name__}") from None
-        sources.append(f"env {var}")
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = value
+        checked = schema.check_value(schema.SETTINGS[key], raw, f"environment variable {var}", "", problems)
+        if checked is not schema.BAD:
+            values[key] = checked
+            sources.append(f"env {var}")
+    return values
+
+
+def _flag_layer(overrides: dict[str, Any], problems: Problems) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        setting = schema.SETTINGS.get(key)
+        if setting is None:
+            raise ConfigError(f"internal: no setting {key!r} for a flag")
+        flag = FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+        checked = schema.check_value(setting, value, flag, "", problems)
+        if checked is not schema.BAD:
+            values[key] = checked
+    return values
+
+
+def _confine_system_prompt(values: dict[str, Any], source: str, repo_root: Path, problems: Problems) -> None:
+    """A repository's system_prompt names a file inside that repository, nothing else."""
+    name = values.get("system_prompt")
+    if name is None:
+        return
+    root = repo_root.resolve()
+    path = (root / name).resolve() if not Path(name).is_absolute() and not name.startswith("~") else None
+    if path is None or (path != root and root not in path.parents):
+        problems.add(source, "system_prompt", f"{name!r} is not allowed: must be a path inside the repository")
+        return
+    values["system_prompt"] = str(path)
+
+
+def load_config(
+    repo_root: Path | None, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+    *, trust_repo: bool | None = None, user_config: Path | None = None,
+) -> Config:
+    """Every layer read and validated (all problems at once: one ConfigError, a line each), then
+    merged; repository settings that need trust are dropped unless trusted (see agent.config.trust).
+
+    trust_repo: True (--trust-repo-config, or the person just said so), False (ignore them), None
+    (AGENT_TRUST_REPO_CONFIG, else the remembered decision for this exact content)."""
+    env = os.environ if env is None else env
+    problems = Problems()
+    sources: list[str] = []  # the environment variables used
+    user_path = user_config or trust.user_config_dir(env) / "config.toml"
+    user_values = _file_layer(user_path, problems) or {}
+    layers = repo_layers(repo_root, problems) if repo_root is not None else []
+    env_values = _env_layer(env, problems, sources)
+    flag_values = _flag_layer(overrides or {}, problems)
+    request = trust.decide(layers, repo_root, env, trust_repo) if layers else None
+    if request is not None and not request.trusted:
+        layers = [(source, trust.strip_untrusted(values)) for source, values in layers]
+    for source, values in layers:
+        _confine_system_prompt(values, source, repo_root, problems)
+    if problems.lines:
+        raise ConfigError("\n".join(problems.lines))
+    values: dict[str, Any] = {"effort": Config().effort}  # a layer's effort table sets some roles
+    for layer in (user_values, *(v for _, v in layers), env_values, flag_values):
+        _merge(values, layer)
+    sources = ([str(user_path)] if user_values else []) + [source for source, layer in layers if layer] + sources
     try:
-        return Config(**values, sources=sources)
+        config = Config(**values, sources=sources)
     except TypeError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from None
+    config.repo_trust = request
+    config.ignored_settings = [] if request is None or request.trusted else list(request.names)
+    return config

@@ -40,6 +40,7 @@ class RunResult:
     cost: float | None = None
     duration: float = 0.0
     message: str = ""
+    ignored_settings: list[str] = field(default_factory=list)  # repository settings not trusted
     exception: BaseException | None = field(default=None, repr=False)  # a bug, re-raised under AGENT_DEBUG
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,6 +72,12 @@ def system_prompt(config: Config, instructions: list[tuple[str, str]], repo_root
     return text
 
 
+def ignored_warning(config: Config) -> str:
+    files = ", ".join(config.repo_trust.settings) if config.repo_trust is not None else "the repository"
+    return (f"ignored settings from {files} that need your trust: {', '.join(config.ignored_settings)} "
+            "(trust them at the prompt of an interactive run, or pass --trust-repo-config)")
+
+
 def run_session(
     intent: str,
     *,
@@ -97,7 +104,10 @@ def run_session(
     state = RunState(intent=intent)
     baseline = None
     durable = durable_for(repo, session_id, intent, config, cwd)  # session lock + state.json at checkpoints
+    result.ignored_settings = list(config.ignored_settings)
     try:
+        if config.ignored_settings:
+            events.emit("warning", message=ignored_warning(config))
         if durable is not None:
             durable.acquire()
         dirty = repo.dirty_files()

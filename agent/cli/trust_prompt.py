@@ -1,0 +1,58 @@
+"""Asking the person to trust the repository's config: `[t]rust [i]gnore [q]uit`, one key.
+
+Called by `agent run` after the config is loaded and validated, before any session exists. Only
+a person at a terminal is asked (and only when nothing is remembered for this exact content);
+`--yes` and runs without a terminal ignore those settings (one warning line, emitted by the
+session; the result lists them as `ignored_settings`) unless --trust-repo-config is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+from agent.config.trust import TrustStore, user_config_dir
+from agent.errors import Rejected
+
+
+def settle_trust(config, *, yes: bool, reload: Callable[[bool], object], interactive: bool | None = None):
+    """The config to run with: unchanged, or reloaded with the repository's settings trusted."""
+    request = config.repo_trust
+    if request is None or request.state != "undecided":
+        return config
+    if interactive is None:
+        interactive = not yes and sys.stdin.isatty()
+    if not interactive:
+        return config
+    choice = ask(request)
+    store = TrustStore(user_config_dir())
+    if choice == "q":
+        raise Rejected("stopped before the run: the repository's config was not trusted",
+                       hint="run again and choose [i]gnore to run without those settings")
+    store.remember(request, "trust" if choice == "t" else "ignore")
+    return reload(True) if choice == "t" else config
+
+
+def ask(request) -> str:
+    from agent.cli.ui import read_key
+
+    out = sys.stderr
+    print("This repository's config asks for settings that run commands or direct your credentials:", file=out)
+    for source, found in request.settings.items():
+        for key, value in found.items():
+            print(f"  {source}: {key} = {_show(value)}", file=out)
+    print("They are used only if you trust this exact content (asked again when it changes).", file=out)
+    while True:
+        print("[t]rust [i]gnore [q]uit: ", end="", file=out, flush=True)
+        key = read_key().lower()
+        print(key, file=out)
+        if key in ("t", "i", "q"):
+            return key
+        print("press t, i or q", file=out)
+
+
+def _show(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)  # no terminal escapes from a repo
+    return text if len(text) <= 200 else text[:197] + "..."
