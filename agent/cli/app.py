@@ -132,7 +132,9 @@ def demo(
 ) -> None:
     """Run the whole loop on a sample repository with a scripted model (offline, no key)."""
     from agent.cli.demo import demo_session
+    from agent.cli.wiring import refuse_without_terminal
 
+    refuse_without_terminal(yes)
     with demo_session(keep=keep) as (repo, config, build_model):
         code = _execute("Migrate password hashing in auth.py from MD5 to argon2", repo, config, yes=yes,
                         json_out=json_out, build_model=build_model, keeps_repo=keep)
@@ -273,13 +275,26 @@ _register_sessions(app)
 
 
 def main() -> None:
+    """The console script. Errors become one line on stderr and their exit code; with --json, also
+    a final JSON object on stdout (for `run`, `resume` and `demo` the result object), whatever
+    ended the command: a bad flag, bad config, not a repository."""
+    from agent.cli.errors import click_exceptions, report_error
+
+    args = sys.argv[1:]
+    click_error, abort = click_exceptions()
     try:
-        app()
+        code = app(args=args, standalone_mode=False)
+    except click_error as exc:  # bad flags and arguments, as click words them
+        exc.show()
+        code = report_error(args, exc.format_message(), "usage_error", exc.exit_code)
+    except abort:
+        code = report_error(args, "interrupted", "interrupted", 130)
     except AgentError as exc:
         if os.environ.get("AGENT_DEBUG"):
             raise
         print(f"agent: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        code = report_error(args, str(exc), exc.status, exc.exit_code)
     except KeyboardInterrupt:
         print("agent: interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = report_error(args, "interrupted", "interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)

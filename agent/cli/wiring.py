@@ -8,6 +8,16 @@ import os
 import signal
 import sys
 
+from agent.errors import NeedsTerminal
+
+
+def refuse_without_terminal(yes: bool) -> None:
+    """Approvals need a terminal (or --yes): say so before anything is spent or created."""
+    if not yes and not sys.stdin.isatty():
+        raise NeedsTerminal("this run would ask for approvals but stdin is not a terminal",
+                            hint="run it in a terminal, pass --yes to approve everything, "
+                                 "or use --background and `agent approve`")
+
 
 def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: bool, output_patch=None,
               build_model=None, meta: dict | None = None, keeps_repo: bool = True) -> int:
@@ -15,12 +25,13 @@ def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: 
     stderr with --json), the JSON stream, the session log, an approver; then reports and the
     closing account. Used by `run`, `demo` and `resume`. `keeps_repo=False` (the demo without
     --keep): the repository goes away next, so the account does not say how to apply the branch."""
-    from agent.approval import NoTerminalApprover, YesApprover
+    from agent.approval import YesApprover
     from agent.cli import ui
     from agent.events import EventBus, json_lines_sink
     from agent.sessions.report import write_reports
     from agent.sessions.store import meta_sink
 
+    refuse_without_terminal(yes)
     if build_model is None:
         from agent.model import build_model
     console = ui.make_console(stderr=json_out)
@@ -28,12 +39,7 @@ def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: 
     events = EventBus(renderer)
     if json_out:
         events.subscribe(json_lines_sink(sys.stdout))
-    if yes:
-        approver = YesApprover()
-    elif sys.stdin.isatty():
-        approver = ui.TerminalApprover(console, renderer)
-    else:
-        approver = NoTerminalApprover()
+    approver = YesApprover() if yes else ui.TerminalApprover(console, renderer)
     model = build_model(config, events.emit, session_id=session_id)  # config errors: one line, nothing created
     if meta:
         store.write_meta(session_id, **meta)

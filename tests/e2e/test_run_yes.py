@@ -106,12 +106,16 @@ def test_path_escapes_are_refused_to_the_model(calc_repo, tmp_path):
     assert "do not read" not in bodies and "root:" not in bodies
 
 
-def test_no_terminal_and_no_yes_stops_at_the_first_approval(calc_repo):
+def test_no_terminal_and_no_yes_is_refused_before_the_first_model_call(calc_repo):
     with ReplayServer({"turns": [plan_turn("Add sub")]}) as server:
         run = run_agent(calc_repo, server, "run", "add sub", "--json", timeout=60)
+        asked = [r for r in server.requests if r["method"] == "POST"]
     assert run.code == 2
-    assert "--yes" in run.stderr
-    assert run.result["status"] == "needs_approval"
+    assert "stdin is not a terminal" in run.stderr and "--yes" in run.stderr
+    assert run.result["status"] == "needs_approval" and "--yes" in run.result["message"]
+    assert asked == []  # no planning call was spent
+    assert git(calc_repo, "branch", "--list", "agent/*") == ""
+    assert not (calc_repo / ".agent").exists() and git(calc_repo, "worktree", "list").count("\n") == 0
 
 
 def test_hanging_tests_are_killed_at_the_timeout(calc_repo):
