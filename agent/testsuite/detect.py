@@ -1,4 +1,5 @@
-"""Which test command a project has: pytest, npm, go or cargo, from the files at its root."""
+"""Which test command a project has: pytest, a package.json test script (npm, pnpm or yarn by
+lockfile), go or cargo, from the files at its root."""
 
 from __future__ import annotations
 
@@ -35,19 +36,30 @@ def _has_python_tests(root: Path) -> bool:
     return False
 
 
-def detected_argv(kind: str | None) -> list[str]:
+def package_manager(root: Path) -> str:
+    """npm, pnpm or yarn: the one whose lockfile the project has (npm when none)."""
+    for lockfile, manager in (("pnpm-lock.yaml", "pnpm"), ("yarn.lock", "yarn"), ("package-lock.json", "npm")):
+        if (root / lockfile).is_file():
+            return manager
+    return "npm"
+
+
+def detected_argv(kind: str | None, root: Path | None = None) -> list[str]:
     if kind == "pytest":
         python = shutil.which("python") or shutil.which("python3") or "python"
         return [python, "-m", "pytest", "-q", "-rfE", "--color=no", "-p", "no:cacheprovider"]
-    return {"npm": ["npm", "test", "--silent"], "go": ["go", "test", "./..."],
-            "cargo": ["cargo", "test"]}.get(kind or "", [])
+    if kind == "npm":
+        manager = package_manager(root) if root is not None else "npm"
+        return [manager, "test", "--silent"] if manager == "npm" else [manager, "test"]
+    # go: -json for per-test results; cargo: every test binary runs even when one fails.
+    return {"go": ["go", "test", "-json", "./..."], "cargo": ["cargo", "test", "--no-fail-fast"]}.get(kind or "", [])
 
 
 def narrow(kind: str | None, argv: list[str], extra: list[str]) -> list[str]:
     if not extra:
         return list(argv)
     if kind == "npm":
-        return [*argv, "--", *extra]
+        return [*argv, "--", *extra] if argv[:1] == ["npm"] else [*argv, *extra]
     if kind == "go" and any(not a.startswith("-") for a in extra):
         return [a for a in argv if a != "./..."] + extra  # packages named: test just those
     return [*argv, *extra]

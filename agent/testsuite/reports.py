@@ -1,4 +1,5 @@
-"""Reading a test run's output: pytest's counts, failing ids and a concise failure report."""
+"""Reading a test run's output: pytest's counts and a concise failure report, from the output or
+from the per-test results."""
 
 from __future__ import annotations
 
@@ -123,3 +124,34 @@ def output_tail(output: str, max_chars: int = 3_000, max_lines: int = 60) -> str
     text = "\n".join(lines[-max_lines:])[-max_chars:]
     cut = len(text) < len(output.rstrip())
     return ("[... earlier output cut; last lines:]\n" if cut else "") + text
+
+
+def cases_report(cases, pytest_like: bool) -> str:
+    """The failing tests of a structured run, each with where and why, within REPORT_CHARS."""
+    from agent.testsuite.result import COLLECTION, ERROR, FAILED
+
+    prefixes = {FAILED: "FAILED", ERROR: "ERROR", COLLECTION: "COLLECTION ERROR"}
+    failing = [c for c in cases if c.outcome in prefixes]
+    failing.sort(key=lambda c: c.outcome != COLLECTION)  # what kept tests from running first
+    parts = []
+    for case in failing:
+        body = case.message.splitlines()
+        if pytest_like:
+            part = _block_report(case.id, body, [case.id])
+            part = prefixes[case.outcome] + part[len("FAILED"):]
+        else:
+            lines = [ln for ln in body if ln.strip()]
+            shown = lines[:12] + ([f"[... {len(lines) - 12} more lines]"] if len(lines) > 12 else [])
+            part = "\n".join([f"{prefixes[case.outcome]} {case.id}"]
+                             + ([f"  at {case.location}"] if case.location and case.location != case.id else [])
+                             + ["  " + ln.rstrip() for ln in shown])
+        parts.append(part)
+    text = ""
+    for i, part in enumerate(parts):
+        if len(text) + len(part) + 1 > REPORT_CHARS:
+            rest = len(parts) - i
+            text += (f"[{rest} more failure{'s' if rest > 1 else ''} not shown; run_tests with a test id "
+                     "or file to see them]\n")
+            break
+        text += part + "\n"
+    return text.rstrip("\n") or (parts[0][:REPORT_CHARS] if parts else "")

@@ -8,26 +8,31 @@ process gets its own process group, so a timeout or Ctrl-C kills grandchildren t
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from agent.errors import ToolError
+from agent.testsuite import formats
 from agent.testsuite.detect import detect_kind, detected_argv, narrow
 from agent.testsuite.process import HEAD_BYTES, TAIL_BYTES, kill_group, run_group
 from agent.testsuite.reports import (
     PYTEST_FINAL,
     REPORT_CHARS,
-    failing_ids,
+    cases_report,
     other_counts,
     output_tail,
     pytest_counts,
     pytest_report,
 )
-from agent.testsuite.result import NO_COMMAND, TestResult
+from agent.testsuite.result import FAILING, NO_COMMAND, NO_PER_TEST, TestResult, case_counts
 
 __all__ = ["HEAD_BYTES", "NO_COMMAND", "REPORT_CHARS", "TAIL_BYTES", "TestResult", "TestRunner", "pytest_report"]
 
@@ -35,14 +40,20 @@ __all__ = ["HEAD_BYTES", "NO_COMMAND", "REPORT_CHARS", "TAIL_BYTES", "TestResult
 class TestRunner:
     __test__ = False
 
-    def __init__(self, root: Path, command: str | None = None, timeout: float = 600.0):
+    def __init__(self, root: Path, command: str | None = None, timeout: float = 600.0,
+                 scratch_dir: Path | None = None):
         self.root = Path(root)
         self.timeout = timeout
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
+        self._reports = itertools.count(1)
+        # Report files go to a dir private to the session (the sandbox's scratch dir when there is one).
+        self.scratch = Path(scratch_dir) if scratch_dir is not None else Path(tempfile.mkdtemp(prefix="agent-tests-"))
+        if scratch_dir is None:
+            weakref.finalize(self, shutil.rmtree, str(self.scratch), True)
         self.configured = bool(command and command.strip())
         self.kind: str | None = "shell" if self.configured else detect_kind(self.root)
-        self.argv: list[str] = [] if self.configured else detected_argv(self.kind)
+        self.argv: list[str] = [] if self.configured else detected_argv(self.kind, self.root)
         if self.configured:
             self.command: str | None = command.strip()
         elif self.argv:
@@ -50,36 +61,63 @@ class TestRunner:
             self.command = " ".join(display[:4]) if self.kind == "pytest" else shlex.join(display)
         else:
             self.command = None
+        self.format = formats.for_words(self._words(), self.root)
 
-    def run(self, args: str | None = None) -> TestResult:
+    def _words(self) -> list[str]:
+        if not self.configured:
+            return list(self.argv)
+        try:
+            return shlex.split(self.command or "")
+        except ValueError:
+            return []
+
+    def run(self, args: str | None = None, scope: str | None = None) -> TestResult:
         if self.command is None:
             return TestResult(True, None, 0.0, False, "", report=NO_COMMAND)
         args = (args or "").strip()
+        report = self.scratch / f"report-{next(self._reports)}{'.xml' if self.format.name == 'pytest' else '.json'}"
+        fmt_args = self.format.args(report)
         if self.configured:
-            argv = ["bash", "-c", f"{self.command} {args}" if args else self.command]
-            shown = argv[2]
+            ours = shlex.join(fmt_args)
+            if ours and self.format.script_args and "--" not in self._words():
+                ours = "-- " + ours  # to the package.json script, not to npm
+            argv = ["bash", "-c", " ".join(filter(None, [self.command, ours, args]))]
+            shown = " ".join(filter(None, [self.command, args]))
         else:
             try:
                 extra = shlex.split(args)
             except ValueError as exc:
                 raise ToolError(f"invalid test arguments {args!r}: {exc}") from None
-            argv = narrow(self.kind, self.argv, extra)
+            argv = narrow(self.kind, self.argv, [*fmt_args, *extra])
             shown = " ".join(filter(None, [self.command, shlex.join(extra)]))
+        env = self._env()
+        env.update(self.format.env(report, self.scratch, env))
         start = time.monotonic()
         try:
-            code, timed_out, output = run_group(argv, self.root, self._env(), self.timeout, self._track)
+            code, timed_out, output = run_group(argv, self.root, env, self.timeout, self._track)
         except OSError as exc:  # the runner itself is missing (no npm, no go, ...)
             msg = f"cannot run {shown}: {exc.strerror or exc}"
             return TestResult(False, None, time.monotonic() - start, False, shown, report=msg, output=msg)
         duration = self.timeout if timed_out else time.monotonic() - start  # not counting the kill
-        pytest_like = self.kind == "pytest" or bool(PYTEST_FINAL.search(output))
-        counts = pytest_counts(output) if pytest_like else other_counts(output)
-        passed = code == 0 and not timed_out
+        cases, output = self.format.parse(report, output, self.root)
+        report.unlink(missing_ok=True)
+        result = self._result(code, timed_out, duration, shown, output, cases)
+        result.scope = scope or ("narrowed" if args else "full")
+        return result
+
+    def _result(self, code, timed_out, duration, shown, output, cases) -> TestResult:
+        pytest_like = self.format.name == "pytest" or self.kind == "pytest" or bool(PYTEST_FINAL.search(output))
+        stopped = "" if timed_out else self.format.stopped_early(output, code, cases)
+        counts = case_counts(cases) if cases is not None else (
+            pytest_counts(output) if pytest_like else other_counts(output))
+        failing = None if cases is None else [c.id for c in cases if c.outcome in FAILING]
+        passed = code == 0 and not timed_out and not stopped and not failing
         note = ""
-        if pytest_like and code == 5 and not timed_out:
+        if pytest_like and code == 5 and not timed_out and not failing:
             passed, note = True, "no tests were collected (pytest exit code 5); counted as passed"
-        result = TestResult(passed, code, duration, timed_out, shown, counts, "", output,
-                            failing_ids(output, passed, timed_out, pytest_like))
+        if failing is None and passed:
+            failing = []
+        result = TestResult(passed, code, duration, timed_out, shown, counts, "", output, failing, cases, stopped)
         if timed_out:
             body = f"timed out after {self.timeout:g}s; the test processes were killed. Output so far:\n"
             body += output_tail(output)
@@ -87,10 +125,15 @@ class TestRunner:
             body = note
         elif self.kind == "pytest" and "No module named pytest" in output:
             body = f"pytest is not installed for {self.argv[0]} (the python on PATH); install it there"
+        elif failing:
+            body = cases_report(cases, pytest_like)
+        elif cases is not None:  # failed, yet no test says so: what the runner said
+            body = (f"the runner exited with code {code} but reported no failing test"
+                    + (f" ({stopped})" if stopped else "") + ":\n" + output_tail(output))
         elif pytest_like:
             body = pytest_report(output) or output_tail(output)
         else:
-            body = output_tail(output)
+            body = f"{NO_PER_TEST} from this command; the end of its output:\n" + output_tail(output)
         result.report = "\n".join(filter(None, [f"{shown}: {result.summary()}", body]))
         return result
 

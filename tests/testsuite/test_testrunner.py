@@ -38,8 +38,10 @@ def project(tmp_path: Path, files: dict) -> Path:
     ({"package.json": json.dumps({"scripts": {"test": "jest"}})}, "npm test --silent"),
     ({"package.json": json.dumps({"scripts": {"test": 'echo "Error: no test specified" && exit 1'}})}, None),
     ({"package.json": json.dumps({"name": "x"})}, None),
-    ({"go.mod": "module x\n"}, "go test ./..."),
-    ({"Cargo.toml": ""}, "cargo test"),
+    ({"package.json": json.dumps({"scripts": {"test": "jest"}}), "pnpm-lock.yaml": ""}, "pnpm test"),
+    ({"package.json": json.dumps({"scripts": {"test": "jest"}}), "yarn.lock": ""}, "yarn test"),
+    ({"go.mod": "module x\n"}, "go test -json ./..."),
+    ({"Cargo.toml": ""}, "cargo test --no-fail-fast"),
     ({"README.md": ""}, None),
 ])
 def test_detection(tmp_path, files, command):
@@ -89,10 +91,11 @@ def test_collection_errors_are_reported(tmp_path):
     files = {**SUITE, "tests/test_broken.py": "import not_a_module_anywhere\n",
              "tests/test_syntax.py": "def f(:\n    pass\n"}
     result = TestRunner(project(tmp_path, files)).run()
-    assert not result.passed and result.counts.get("errors") == 2
-    assert "ERROR collecting tests/test_broken.py" in result.report
+    assert not result.passed and sorted(result.collection_errors) == ["tests/test_broken.py", "tests/test_syntax.py"]
+    assert result.summary().startswith("2 collection errors, 2 failed, 1 passed")  # the other tests still ran
+    assert "COLLECTION ERROR tests/test_broken.py" in result.report
     assert "No module named 'not_a_module_anywhere'" in result.report
-    assert "ERROR collecting tests/test_syntax.py" in result.report and "SyntaxError" in result.report
+    assert "COLLECTION ERROR tests/test_syntax.py" in result.report and "SyntaxError" in result.report
 
 
 def test_no_tests_collected_counts_as_passed_with_a_note(tmp_path):
@@ -130,7 +133,7 @@ def test_missing_runner_is_a_failed_result_not_a_crash(tmp_path, monkeypatch):
     root = project(tmp_path, {"go.mod": "module x\n"})
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     result = TestRunner(root).run()
-    assert not result.passed and result.exit_code is None and "cannot run go test ./..." in result.report
+    assert not result.passed and result.exit_code is None and "cannot run go test -json ./..." in result.report
 
 
 def test_output_is_capped_keeping_head_and_tail(tmp_path):
