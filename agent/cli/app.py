@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from agent import __version__
+from agent.cli.safe import neutralise
 from agent.errors import AgentError
 
 app = typer.Typer(
@@ -192,7 +193,7 @@ def patch_apply(
     if not root.is_dir():
         raise AgentError(f"--root {root}: not a directory")
     result = apply_patch(root, text, check=check, syntax_check=not no_syntax_check)
-    print(json.dumps(result.to_dict(), indent=2) if json_out else result.render())
+    print(json.dumps(result.to_dict(), indent=2) if json_out else neutralise(result.render()))
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -207,7 +208,7 @@ def map_(
     from agent.repomap import RepoMap
 
     result = RepoMap(path.resolve()).render(focus_text=focus, focus_files=(), budget_tokens=budget)
-    print(json.dumps(result.to_dict(), indent=2) if json_out else result.text)
+    print(json.dumps(result.to_dict(), indent=2) if json_out else neutralise(result.text))
 
 
 def _config_here(overrides: dict | None = None):
@@ -292,7 +293,7 @@ def main() -> None:
     except AgentError as exc:
         if os.environ.get("AGENT_DEBUG"):
             raise
-        print(f"agent: error: {exc}", file=sys.stderr)
+        print(f"agent: error: {neutralise(exc)}", file=sys.stderr)  # may quote the model
         code = report_error(args, str(exc), exc.status, exc.exit_code)
     except KeyboardInterrupt:
         print("agent: interrupted", file=sys.stderr)

@@ -121,6 +121,7 @@ def log(
     json_out: Annotated[bool, typer.Option("--json", help="The raw JSON lines.")] = False,
 ) -> None:
     """A session's event stream, human-readable or as JSON lines."""
+    from agent.cli.safe import neutralise
     from agent.sessions import lock
     from agent.sessions.logview import Tail, format_event
 
@@ -130,7 +131,7 @@ def log(
     idle = 0.0
     while True:
         for e in tail.read():
-            print(json.dumps(e, ensure_ascii=False) if json_out else format_event(e), flush=True)
+            print(json.dumps(e, ensure_ascii=False) if json_out else neutralise(format_event(e)), flush=True)
             if e.get("type") == "session_finished":
                 idle = -1.0
         if not follow:

@@ -14,10 +14,17 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from agent.cli.safe import neutralise
 from agent.core.plan import Decision, Plan, StepReview
 from agent.events import Event
 
 KEYS = {"approve": "a", "feedback": "f", "reject": "r", "skip": "s", "quit": "q"}
+
+
+def shown(text: object) -> str:
+    """Text from the model (or anyone but us) as console markup: control characters made visible
+    (agent.cli.safe), rich markup escaped."""
+    return escape(neutralise(text))
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -49,43 +56,43 @@ class Renderer:
         self.console.print(text)
 
     def _on_session_started(self, d: dict[str, Any]) -> None:
-        self._say(f"[bold]agent[/] session [cyan]{d['session_id']}[/] on branch [cyan]{escape(d['branch'])}[/]"
+        self._say(f"[bold]agent[/] session [cyan]{d['session_id']}[/] on branch [cyan]{shown(d['branch'])}[/]"
                   f" (from {d['base_commit'][:8]})")
-        self._say(f"[dim]worktree: {escape(d['worktree'])}[/]")
+        self._say(f"[dim]worktree: {shown(d['worktree'])}[/]")
 
     def _on_warning(self, d):
-        self._say(f"[yellow]warning:[/] {escape(d['message'])}")
+        self._say(f"[yellow]warning:[/] {shown(d['message'])}")
 
     def _on_error(self, d):
-        self._say(f"[red]error:[/] {escape(d['message'])}")
+        self._say(f"[red]error:[/] {shown(d['message'])}")
 
     def _on_instructions_loaded(self, d):
-        self._say(f"[dim]project instructions: {escape(', '.join(d['files']))}[/]")
+        self._say(f"[dim]project instructions: {shown(', '.join(d['files']))}[/]")
 
     def _on_plan_proposed(self, d):
-        table = Table(title=f"Plan (revision {d['revision']}): {escape(d['summary'])}", title_justify="left",
+        table = Table(title=f"Plan (revision {d['revision']}): {shown(d['summary'])}", title_justify="left",
                       show_lines=False, expand=False)
         table.add_column("#", justify="right", style="bold")
         table.add_column("Step")
         table.add_column("Files", style="dim")
         for s in d["steps"]:
-            table.add_row(str(s["index"]), f"[bold]{escape(s['title'])}[/]\n{escape(s['description'])}",
-                          escape("\n".join(s["files"])))
+            table.add_row(str(s["index"]), f"[bold]{shown(s['title'])}[/]\n{shown(s['description'])}",
+                          shown("\n".join(s["files"])))
         self.stop_status()
         self.console.print(table)
 
     def _on_step_started(self, d):
-        self._say(f"\n[bold magenta]Step {d['index']}/{d['total']}:[/] [bold]{escape(d['title'])}[/]")
+        self._say(f"\n[bold magenta]Step {d['index']}/{d['total']}:[/] [bold]{shown(d['title'])}[/]")
 
     def _on_attempt_started(self, d):
         if d["attempt"] > 1:
             self._say(f"[yellow]attempt {d['attempt']}/{d['max_attempts']}[/] ({d['role']}, thinking harder)")
 
     def _on_tier_switched(self, d):
-        self._say(f"[yellow]escalating[/] from {d['from_tier']} to {d['to_tier']}: {escape(d['reason'])}")
+        self._say(f"[yellow]escalating[/] from {d['from_tier']} to {d['to_tier']}: {shown(d['reason'])}")
 
     def _on_model_retry(self, d):
-        self._say(f"[yellow]retrying model call[/] in {d['wait_seconds']:.1f}s: {escape(str(d['reason']))}")
+        self._say(f"[yellow]retrying model call[/] in {d['wait_seconds']:.1f}s: {shown(str(d['reason']))}")
 
     def _on_context_compacted(self, d):
         self._say(f"[dim]context compacted: {d['tokens_before']} -> {d['tokens_after']} tokens ({d['method']})[/]")
@@ -101,30 +108,30 @@ class Renderer:
         if self._status is not None:
             what = f"calling {d['tool']}" if d.get("tool") else "thinking"
             latest = " ".join(self._thinking.split())[-60:]
-            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens {escape(latest)}[/]")
+            self._status.update(f"[dim]{what}… {d.get('output_tokens', 0)} tokens {shown(latest)}[/]")
 
     def _on_model_call_finished(self, d):
         self.stop_status()
         if self._thinking.strip():  # the model's reasoning summary: why it does what it does next
-            self._say(f"[dim italic]  {escape(' '.join(self._thinking.split()))}[/]")
+            self._say(f"[dim italic]  {shown(' '.join(self._thinking.split()))}[/]")
         self._thinking = ""
 
     def _on_tool_called(self, d):
         if d["name"] in ("apply_diff", "run_tests"):
             return  # their results say more
-        self._say(f"[dim]  {d['name']} {escape(d['arguments'])}[/]")
+        self._say(f"[dim]  {shown(call_text(d['name'], d['arguments']))}[/]")
 
     def _on_diff_applied(self, d):
         mark = "[green]applied[/]" if d["ok"] else "[red]rejected[/]"
-        self._say(f"  diff {mark}: {escape(', '.join(d['files']) or d['summary'])}")
+        self._say(f"  diff {mark}: {shown(', '.join(d['files']) or d['summary'])}")
 
     def _on_tests_run(self, d):
         colour = "green" if d["passed"] else "red"
         scope = "before any change" if d.get("baseline") else "full suite" if d.get("full") else "tests"
-        self._say(f"  {scope}: [{colour}]{escape(d['summary'])}[/]")
+        self._say(f"  {scope}: [{colour}]{shown(d['summary'])}[/]")
 
     def _on_commit_created(self, d):
-        self._say(f"[green]committed[/] {d['sha'][:8]} {escape(d['message'])}")
+        self._say(f"[green]committed[/] {d['sha'][:8]} {shown(d['message'])}")
 
     def _on_step_finished(self, d):
         if d.get("usage"):
@@ -135,6 +142,30 @@ class Renderer:
             self._say(f"[yellow]step {d['index']} changed nothing[/]: not committed")
         elif d["status"] == "skipped":
             self._say(f"[yellow]step {d['index']} skipped[/]: its changes were reverted")
+
+
+def call_text(name: str, arguments: str, width: int = 80) -> str:
+    """A tool call as people read it: `read_file path=auth.py start_line=10`, nulls left out
+    (the arguments come as JSON text, possibly abridged: then shown as they are)."""
+    import json
+
+    try:
+        args = json.loads(arguments)
+    except (TypeError, ValueError):
+        return f"{name} {arguments}"
+    if not isinstance(args, dict):
+        return f"{name} {arguments}"
+    parts = [name]
+    for key, value in args.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text = value if value and not any(c.isspace() or c in "\"'" for c in value) else json.dumps(
+                value, ensure_ascii=False)
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}={text if len(text) <= width else text[: width - 1] + '…'}")
+    return " ".join(parts)
 
 
 class TerminalApprover:
@@ -154,26 +185,26 @@ class TerminalApprover:
         if self.renderer:
             self.renderer.stop_status()
         s = review.step
-        c.rule(f"Step {s.index}/{review.total}: {s.title}")
+        c.rule(f"Step {s.index}/{review.total}: {shown(s.title)}")
         if review.summary:
-            c.print(escape(review.summary))
-        c.print(f"[bold]Files changed:[/] {escape(', '.join(review.files)) or '(none)'}")
+            c.print(shown(review.summary))
+        c.print(f"[bold]Files changed:[/] {shown(', '.join(review.files)) or '(none)'}")
         if review.diff.strip():
-            c.print(Syntax(review.diff, "diff", theme="ansi_dark", word_wrap=True))
+            c.print(Syntax(neutralise(review.diff), "diff", theme="ansi_dark", word_wrap=True))
         colour = "green" if review.passed else "red"
-        c.print(f"[bold]Tests:[/] [{colour}]{escape(review.tests.summary())}[/]")
+        c.print(f"[bold]Tests:[/] [{colour}]{shown(review.tests.summary())}[/]")
         if not review.passed:
             c.print(f"[red]The tests still fail after {review.attempts} attempt(s).[/] This step cannot be committed as is.")
-            c.print(escape(review.tests.report))
+            c.print(shown(review.tests.report))
         return self._choose(f"Step {s.index}", review.choices)
 
     def _choose(self, what: str, choices: tuple[str, ...]) -> Decision:
-        prompt = " ".join(f"[bold]{escape('[' + KEYS[c] + ']')}[/]{c[1:]}" for c in choices)
+        prompt = " ".join(f"[bold]{shown('[' + KEYS[c] + ']')}[/]{c[1:]}" for c in choices)
         wanted = {KEYS[c]: c for c in choices}
         while True:
             self.console.print(f"{what}: {prompt} ", end="")
             key = read_key()
-            self.console.print(key)
+            self.console.print(shown(key))
             choice = wanted.get(key.lower())
             if choice is None:
                 self.console.print(f"[yellow]press one of: {', '.join(wanted)}[/]")
@@ -212,11 +243,11 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
     console.print()
     console.rule(f"[{colour}]{status}[/] (exit {code})")
     if result.get("message"):
-        console.print(escape(result["message"]))
+        console.print(shown(result["message"]))
     plan = result.get("plan") or {}
     for s in plan.get("steps", []):
         sha = f" {s['commit'][:8]}" if s.get("commit") else ""
-        console.print(f"  step {s['index']}: {escape(s['title'])} {escape('[' + s['status'] + ']')}{sha}")
+        console.print(f"  step {s['index']}: {shown(s['title'])} {shown('[' + s['status'] + ']')}{sha}")
     usage = result.get("usage") or {}
     if usage:
         cost = result.get("cost")
@@ -225,16 +256,16 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
                       f"{usage.get('output_tokens', 0)} out; cost {cost_text}; {result.get('duration', 0):.1f}s[/]")
     branch, commits = result.get("branch"), result.get("commits") or []
     if branch and commits:
-        console.print(f"\n{len(commits)} commit(s) on [cyan]{escape(branch)}[/]:")
+        console.print(f"\n{len(commits)} commit(s) on [cyan]{shown(branch)}[/]:")
         for c in commits:
-            console.print(f"  {c['sha'][:8]} {escape(c['message'].splitlines()[0])}")
+            console.print(f"  {c['sha'][:8]} {shown(c['message'].splitlines()[0])}")
         sid = result["session_id"]
         if not keeps_repo:
             return
-        console.print(f"\nBring them in:  [bold]agent apply {sid}[/]   (or: git merge {escape(branch)})")
+        console.print(f"\nBring them in:  [bold]agent apply {sid}[/]   (or: git merge {shown(branch)})")
         console.print(f"Throw away:     [bold]agent discard {sid}[/]")
     elif branch and keeps_repo:
-        console.print(f"\nNo commits on [cyan]{escape(branch)}[/]. Remove it with: agent discard {result['session_id']}")
+        console.print(f"\nNo commits on [cyan]{shown(branch)}[/]. Remove it with: agent discard {result['session_id']}")
 
 
 def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
@@ -247,8 +278,8 @@ def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
             f"in {price.get('input')}\ncached {price.get('cached_input')}\nout {price.get('output')}"
             + (f"\n[dim]checked {price['checked']}[/]" if price.get("checked") else ""))
         efforts = "\n".join(f"{k} ({v})" for k, v in (r.get("role_efforts") or {}).items())
-        where = f"[dim]{r['provider']}, {r['api']} API\n{escape(r['base_url'] or '')}\n{escape(r['auth'])}[/]"
-        table.add_row(r["tier"], f"[bold]{escape(r['model'])}[/]\n{where}", escape(efforts or "escalation only"),
+        where = f"[dim]{r['provider']}, {r['api']} API\n{shown(r['base_url'] or '')}\n{shown(r['auth'])}[/]"
+        table.add_row(r["tier"], f"[bold]{shown(r['model'])}[/]\n{where}", shown(efforts or "escalation only"),
                       str(r["context_window"]), price_text)
     console.print(table)
 
@@ -256,9 +287,9 @@ def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
 def render_doctor(console: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         mark = "[green]ok[/]  " if r["ok"] else "[red]FAIL[/]"
-        line = f"{mark} {r['tier']}: {escape(r.get('provider', ''))} {escape(r.get('model', ''))}"
+        line = f"{mark} {r['tier']}: {shown(r.get('provider', ''))} {shown(r.get('model', ''))}"
         if not r["ok"]:
-            line += f" - {escape(r['problem'])}"
+            line += f" - {shown(r['problem'])}"
         console.print(line)
 
 
@@ -283,40 +314,40 @@ def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
     for i in infos:
         colour = colours.get(i["state"], "cyan")
         cost = "-" if i.get("cost") is None else f"${i['cost']:.4f}"
-        table.add_row(i["id"], escape(i["intent"]), f"[{colour}]{escape(i['status'])}[/]", escape(i["branch"] or "-"),
+        table.add_row(i["id"], shown(i["intent"]), f"[{colour}]{shown(i['status'])}[/]", shown(i["branch"] or "-"),
                       fmt_age(i["age"]), cost)
     console.print(table)
 
 
 def render_session(console: Console, info: dict[str, Any]) -> None:
     """`agent show`: plan, steps with status, commits, test results, usage."""
-    console.print(f"[bold]session[/] [cyan]{info['id']}[/]: {escape(info['intent'])}")
-    console.print(f"status: [bold]{escape(info['status'])}[/]   branch: {escape(info['branch'] or '-')}")
+    console.print(f"[bold]session[/] [cyan]{info['id']}[/]: {shown(info['intent'])}")
+    console.print(f"status: [bold]{shown(info['status'])}[/]   branch: {shown(info['branch'] or '-')}")
     if info.get("worktree"):
-        console.print(f"[dim]worktree: {escape(info['worktree'])}[/]")
+        console.print(f"[dim]worktree: {shown(info['worktree'])}[/]")
     pending = info.get("pending")
     if pending:
         console.print(f"[yellow]waiting for: {pending['kind']} {pending.get('step') or ''} "
                       f"({', '.join(pending['choices'])})[/]  agent approve/reject {info['id']}")
     plan = info.get("plan") or {}
     if plan:
-        console.print(f"\n[bold]Plan:[/] {escape(plan.get('summary', ''))}")
+        console.print(f"\n[bold]Plan:[/] {shown(plan.get('summary', ''))}")
         for s in plan.get("steps", []):
             sha = f" {s['commit'][:8]}" if s.get("commit") else ""
-            console.print(f"  {s['index']}. {escape(s['title'])} {escape('[' + str(s.get('status', 'pending')) + ']')}{sha}")
+            console.print(f"  {s['index']}. {shown(s['title'])} {shown('[' + str(s.get('status', 'pending')) + ']')}{sha}")
     if info.get("commits"):
         console.print("\n[bold]Commits:[/]")
         for c in info["commits"]:
-            console.print(f"  {(c['sha'] or '')[:8]} {escape(c['message'] or '')}")
+            console.print(f"  {(c['sha'] or '')[:8]} {shown(c['message'] or '')}")
     if info.get("tests"):
         console.print("\n[bold]Test runs:[/]")
         for t in info["tests"]:
             colour = "green" if t["passed"] else "red"
-            console.print(f"  [{colour}]{escape(t['summary'] or '')}[/] [dim]{escape(t['command'] or '')}[/]")
+            console.print(f"  [{colour}]{shown(t['summary'] or '')}[/] [dim]{shown(t['command'] or '')}[/]")
     u = info.get("usage") or {}
     cost = "unknown" if info.get("cost") is None else f"${info['cost']:.4f}"
     console.print(f"\n[dim]tokens: {u.get('input_tokens', 0)} in ({u.get('cached_input_tokens', 0)} cached), "
                   f"{u.get('output_tokens', 0)} out; cost {cost}[/]")
     result = info.get("result")
     if result and result.get("message"):
-        console.print(f"[dim]{escape(result['message'])}[/]")
+        console.print(f"[dim]{shown(result['message'])}[/]")
