@@ -10,6 +10,7 @@
     │   ├── ModelNotFound           1  404: unknown model or deployment
     │   └── ContextOverflow         1  context still too long after compaction
     ├── WorkspaceError              1  the worktree could not be created, changed or committed
+    ├── ExtensionError              1  a required MCP server failed to start or died
     ├── ToolError                   1  a tool call the model got wrong: its message goes back to
     │   │                              the model and never ends a run on its own
     │   └── PathEscape              1  a path leaves the worktree (.., absolute, symlink, .git/)
@@ -74,6 +75,10 @@ class ContextOverflow(ModelError):
 
 
 class WorkspaceError(AgentError):
+    pass
+
+
+class ExtensionError(AgentError):
     pass
 
 

@@ -121,6 +121,22 @@ class Renderer:
             return  # their results say more
         self._say(f"[dim]  {shown(call_text(d['name'], d['arguments']))}[/]")
 
+    def _on_mcp_server_started(self, d):
+        self._say(f"[dim]MCP server {escape(d['name'])}: {len(d['tools'])} tool(s)[/]")
+
+    def _on_mcp_server_failed(self, d):
+        what = "did not start" if d["phase"] == "start" else "stopped"
+        self._say(f"[yellow]MCP server {escape(d['name'])} {what}:[/] {escape(d['reason'])}"
+                  + ("" if d["required"] else " (its tools are withdrawn)"))
+
+    def _on_mcp_tool_approval(self, d):
+        if d["decision"] == "denied" and not d["asked"]:
+            self._say(f"[yellow]  {escape(d['name'])} not run:[/] {escape(d['reason'])}")
+
+    def _on_hook_ran(self, d):
+        if d["outcome"] in ("deny", "failed", "timeout"):
+            self._say(f"[yellow]  {d['event']} hook {escape(d['command'])}: {d['outcome']}[/] {escape(d['reason'])}")
+
     def _on_diff_applied(self, d):
         mark = "[green]applied[/]" if d["ok"] else "[red]rejected[/]"
         self._say(f"  diff {mark}: {shown(', '.join(d['files']) or d['summary'])}")
@@ -197,6 +213,21 @@ class TerminalApprover:
             c.print(f"[red]The tests still fail after {review.attempts} attempt(s).[/] This step cannot be committed as is.")
             c.print(shown(review.tests.report))
         return self._choose(f"Step {s.index}", review.choices)
+
+    def review_tool(self, server: str, tool: str, arguments: str) -> str:
+        """An MCP call with `approve = "ask"`: approve, deny, or always (this tool, this session)."""
+        if self.renderer:
+            self.renderer.stop_status()
+        self.console.print(f"[bold]MCP[/] {escape(server)}: [cyan]{escape(tool)}[/] {escape(arguments)}")
+        keys = {"y": "approve", "n": "deny", "a": "always"}
+        while True:
+            self.console.print(f"Run it? [bold]{escape('[y]')}[/]es [bold]{escape('[n]')}[/]o "
+                               f"[bold]{escape('[a]')}[/]lways for this tool ", end="")
+            key = read_key()
+            self.console.print(key)
+            if key.lower() in keys:
+                return keys[key.lower()]
+            self.console.print("[yellow]press one of: y, n, a[/]")
 
     def _choose(self, what: str, choices: tuple[str, ...]) -> Decision:
         prompt = " ".join(f"[bold]{shown('[' + KEYS[c] + ']')}[/]{c[1:]}" for c in choices)

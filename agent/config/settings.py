@@ -36,6 +36,7 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "AGENT_MAX_STEPS": ("max_steps", int),
     "AGENT_MAX_COST": ("max_cost", float),
     "AGENT_MAX_TOKENS": ("max_tokens", int),
+    "AGENT_MCP_ALLOW_ASK": ("mcp_allow_ask", lambda raw: raw.strip().lower() in ("1", "true", "yes")),
 }
 
 
@@ -63,6 +64,10 @@ class Config:
     roles: dict[str, Any] = field(default_factory=dict)
     prices: dict[str, Any] = field(default_factory=dict)
     compaction: dict[str, Any] = field(default_factory=dict)
+    # Extensions (agent.extensions): interpreted there. Both run commands: repository config needs trust.
+    mcp_servers: dict[str, Any] = field(default_factory=dict)  # name -> {command, args, env | url, ...}
+    hooks: list[dict[str, Any]] = field(default_factory=list)  # [[tool.agent.hooks]]: event, match, command
+    mcp_allow_ask: bool = False  # without a terminal, `approve = "ask"` MCP calls are allowed (else denied)
     sources: list[str] = field(default_factory=list)  # which files contributed, for `agent models`
     # Repository settings that need trust and were not used (see agent.config.trust), and the
     # request the CLI may put to the person (None: the repository's config needs no trust).

@@ -79,11 +79,13 @@ class Turn:
 
 @dataclass
 class ToolSpec:
-    """A function tool with a strict JSON schema (provider-neutral)."""
+    """A function tool with a JSON schema (provider-neutral); strict unless an MCP server's schema
+    cannot be made strict."""
 
     name: str
     description: str
     parameters: dict[str, Any]
+    strict: bool = True
 
 
 @dataclass

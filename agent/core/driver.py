@@ -102,7 +102,7 @@ def run_session(
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
     workspace = None
     state = RunState(intent=intent)
-    baseline = None
+    baseline = extensions = None
     durable = durable_for(repo, session_id, intent, config, cwd)  # session lock + state.json at checkpoints
     result.ignored_settings = list(config.ignored_settings)
     try:
@@ -129,27 +129,50 @@ def run_session(
             events.emit("warning", message="no test command configured or detected: steps are checked by review only")
         elif config.baseline_tests:
             baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
+        extensions = start_extensions(config, workspace, repo, session_id, intent, events, approver)
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map,
-                    checkpoint=durable.checkpoint if durable is not None else None, baseline=baseline)
+                    checkpoint=durable.checkpoint if durable is not None else None, baseline=baseline,
+                    extensions=extensions)
         loop.make_plan(state)
         loop.run_steps(state)
         result.status, result.exit_code = "done", 0
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
         record_ending(result, exc, events)
     finally:
-        close_run(result, state, workspace, model, started, events, baseline)
+        close_run(result, state, workspace, model, started, events, baseline, extensions)
         if durable is not None:
             durable.release()
     return result
 
 
 def close_run(result: RunResult, state: RunState, workspace, model, started: float, events: EventBus,
-              baseline: Baseline | None) -> None:
-    """However a run ended: stop a baseline test run still going, fill in the result, emit it."""
+              baseline: Baseline | None, extensions=None) -> None:
+    """However a run ended: stop a baseline test run still going, fill in the result, run the
+    session_end hooks and stop the MCP servers, emit the result (always the last event)."""
     if baseline is not None:
         baseline.cancel()
     _fill_result(result, state, workspace, model, started)
+    if extensions is not None:
+        try:
+            extensions.session_end(result.to_dict())
+        finally:
+            extensions.close()
     events.emit("session_finished", **result.to_dict())
+
+
+def start_extensions(config: Config, workspace, repo, session_id: str, intent: str, events: EventBus, approver,
+                     sandbox=None):
+    """MCP servers and hooks (agent.extensions), or None when none are configured (the SDK is
+    then never imported). A required server that fails raises ExtensionError."""
+    if not config.mcp_servers and not config.hooks:
+        return None
+    from agent.extensions import build_extensions
+
+    extensions = build_extensions(config, cwd=workspace.root, emit=events.emit, approver=approver, sandbox=sandbox)
+    extensions.set_session(session_id=session_id, intent=intent, branch=workspace.branch,
+                           worktree=str(workspace.root), repo=str(repo.root))
+    events.subscribe(extensions.observe)
+    return extensions
 
 
 def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:

@@ -22,7 +22,7 @@ from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFai
 from agent.events import EventBus
 from agent.testsuite.baseline import Baseline, known_failures, only_known_failures
 from agent.tools.dispatch import ToolBox, tests_event, tests_text
-from agent.tools.specs import ALL_TOOLS, READ_TOOLS, STEP_TOOLS
+from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools
 
 PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
 STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
@@ -55,6 +55,7 @@ class Loop:
         repo_map=None,
         checkpoint: Callable[[RunState, Conversation], None] | None = None,
         baseline: Baseline | None = None,
+        extensions=None,
     ):
         self.model = model
         self.workspace = workspace
@@ -69,7 +70,9 @@ class Loop:
         self.checkpoint = checkpoint or (lambda state, conv: None)
         self.baseline = baseline
         self.known_failures: set[str] | None = set()
-        self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check)
+        self.extensions = extensions  # agent.extensions.Extensions: MCP tools, hooks (None: none configured)
+        self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check,
+                               extensions=extensions)
 
     # ----------------------------------------------------------------- planning
 
@@ -176,6 +179,9 @@ class Loop:
             self._pin_plan(state)
             if step.status in ("committed", "skipped", "unchanged"):
                 self.checkpoint(state, self.conv)
+            if self.extensions:
+                self.extensions.step_end({"index": step.index, "title": step.title, "status": step.status,
+                                          "commit": step.commit, "summary": step.summary})
 
     def _start_attempt(self, step: PlanStep, attempt: int) -> int:
         max_attempts = self.config.max_attempts
@@ -273,7 +279,8 @@ class Loop:
         phase are answered with an error the model can act on."""
         nudges = 0
         for _ in range(self.config.max_turns):
-            turn = self.model.respond(self.conv, ALL_TOOLS, role)
+            turn = self.model.respond(self.conv, offered_tools(self.extensions.tool_specs() if self.extensions else ()),
+                                      role)
             self.conv.add_turn(turn)
             if not turn.tool_calls:
                 nudges += 1
@@ -288,7 +295,7 @@ class Loop:
                     done = call
                 elif call.name == finish:
                     self.conv.add_tool_output(call.call_id, f"Error: {finish} was already called in this turn.")
-                elif call.name not in allowed:
+                elif call.name not in allowed and not (self.extensions and self.extensions.handles(call.name)):
                     phase = "planning" if finish == "submit_plan" else "a step"
                     self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
                                                             f"call {finish} when this phase is done.")

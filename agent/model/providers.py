@@ -121,7 +121,7 @@ def responses_request(tier: Tier, conversation: Conversation, tools: list[ToolSp
     }
     if tools:
         req["tools"] = [{"type": "function", "name": t.name, "description": t.description,
-                         "parameters": t.parameters, "strict": True} for t in _sorted_tools(tools)]
+                         "parameters": t.parameters, "strict": t.strict} for t in _sorted_tools(tools)]
     if effort is not None and reasoning_ok:
         reasoning: dict[str, Any] = {"effort": effort}
         if tier.reasoning_summary:
@@ -182,7 +182,7 @@ def chat_request(tier: Tier, conversation: Conversation, tools: list[ToolSpec], 
     if tools:
         req["tools"] = [{"type": "function", "function": {
             "name": t.name, "description": t.description, "parameters": t.parameters,
-            **({"strict": True} if strict else {})}} for t in _sorted_tools(tools)]
+            **({"strict": True} if strict and t.strict else {})}} for t in _sorted_tools(tools)]
     if effort is not None and reasoning_ok:
         req["reasoning_effort"] = effort
     if tier.provider != "openai-compatible":

@@ -57,7 +57,15 @@ def continue_session(session_id: str, *, repo, store: SessionStore, config, appr
 def resume_session(session_id: str, *, repo, store: SessionStore, config, approver, events: EventBus, model):
     """Like agent.core.driver.run_session, from the last checkpoint. Never raises AgentError."""
     from agent.core.conversation import Conversation, Usage
-    from agent.core.driver import RunResult, _instructions, _repo_map, close_run, record_ending, system_prompt
+    from agent.core.driver import (
+        RunResult,
+        _instructions,
+        _repo_map,
+        close_run,
+        record_ending,
+        start_extensions,
+        system_prompt,
+    )
     from agent.core.loop import Loop, RunState
     from agent.testsuite.runner import TestRunner
 
@@ -68,7 +76,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     cwd = Path(data.get("cwd") or repo.root)
     result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
     prior_usage, prior_cost = _usage_so_far(store.events(session_id))
-    state, workspace, baseline = RunState(intent=intent), None, None
+    state, workspace, baseline, extensions = RunState(intent=intent), None, None, None
     durable = Durable(store, session_id, intent=intent, config=config, cwd=cwd)
     durable.acquire()  # before the try: a refused resume must not write a result into a running session's log
     if hasattr(model, "carry_over"):  # earlier processes' spending counts in the totals and the budgets
@@ -91,8 +99,10 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
         if conv is None:
             conv = Conversation(system_prompt(config, _instructions(repo, cwd, events), repo.root))
         baseline = _baseline(tests, config, state)
+        extensions = start_extensions(config, workspace, repo, session_id, intent, events, approver)
         loop = Loop(model, workspace, tests, approver, events, config, conversation=conv,
-                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint, baseline=baseline)
+                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint, baseline=baseline,
+                    extensions=extensions)
         if state.plan is None:
             loop.make_plan(state)
         loop.run_steps(state)
@@ -100,7 +110,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
     except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
         record_ending(result, exc, events)
     finally:
-        close_run(result, state, workspace, model, started, events, baseline)
+        close_run(result, state, workspace, model, started, events, baseline, extensions)
         durable.release()
     return result
 

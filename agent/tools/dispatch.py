@@ -20,7 +20,9 @@ def abridge(value: Any, limit: int = 200) -> str:
 
 
 class ToolBox:
-    def __init__(self, workspace, tests, emit: Callable[..., Any], *, repo_map=None, syntax_check: bool = True):
+    def __init__(self, workspace, tests, emit: Callable[..., Any], *, repo_map=None, syntax_check: bool = True,
+                 extensions=None):
+        self.extensions = extensions  # agent.extensions.Extensions: mcp__* tools and hooks around every call
         self.workspace = workspace
         self.tests = tests
         self.emit = emit
@@ -36,18 +38,29 @@ class ToolBox:
             args, output, ok = {}, f"Error: {exc}", False
         else:
             self.emit("tool_called", name=call.name, arguments=abridge(args))
-            handler = getattr(self, f"_tool_{call.name}", None)
-            if handler is None:
-                output, ok = f"Error: there is no tool named {call.name!r} in this phase.", False
+            ext = self.extensions
+            refusal = ext.before_tool(call.name, args) if ext else None  # pre_tool hooks
+            if refusal:
+                output, ok = f"Error: {refusal}", False
             else:
-                try:
-                    output, ok = handler(**args)
-                except ToolError as exc:
-                    output, ok = f"Error: {exc}", False
-                except TypeError as exc:  # wrong or missing argument names
-                    output, ok = f"Error: bad arguments for {call.name}: {exc}", False
+                output, ok = self._dispatch(call.name, args)
+                if ext:
+                    output = ext.after_tool(call.name, args, output, ok)  # post_tool hooks
         self.emit("tool_result", name=call.name, ok=ok, summary=abridge(output.splitlines()[0] if output else ""))
         return output
+
+    def _dispatch(self, name: str, args: dict[str, Any]) -> tuple[str, bool]:
+        if self.extensions and self.extensions.handles(name):
+            return self.extensions.call_tool(name, args)
+        handler = getattr(self, f"_tool_{name}", None)
+        if handler is None:
+            return f"Error: there is no tool named {name!r} in this phase.", False
+        try:
+            return handler(**args)
+        except ToolError as exc:
+            return f"Error: {exc}", False
+        except TypeError as exc:  # wrong or missing argument names
+            return f"Error: bad arguments for {name}: {exc}", False
 
     def _touch(self, path: str | None) -> None:
         if path and path not in self.files_touched:

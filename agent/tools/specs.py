@@ -80,3 +80,9 @@ READ_TOOLS = [LIST_FILES, READ_FILE, SEARCH_CODE, REPO_MAP]
 PLAN_TOOLS = [*READ_TOOLS, SUBMIT_PLAN]
 STEP_TOOLS = [*READ_TOOLS, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
 ALL_TOOLS = [*READ_TOOLS, SUBMIT_PLAN, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
+
+
+def offered_tools(extra=()) -> list[ToolSpec]:
+    """Every tool offered on every turn: the built-ins in their order, then extension tools
+    (MCP) sorted by name, so the prompt prefix stays the same from turn to turn."""
+    return [*ALL_TOOLS, *sorted(extra, key=lambda t: t.name)]
