@@ -204,6 +204,42 @@ _COMPACTION = {
     "enabled": Setting(boolean(), "compact at all"),
 }
 
+_APPROVE = text(("always", "ask", "never"))
+_SECONDS = number(above=0)
+_MCP_SERVER = table("one MCP server (agent.extensions; docs/extensions.md)", {
+    "command": Setting(text(what="a program"), "the stdio server's program"),
+    "args": Setting(strings(), "its arguments"),
+    "env": entries("variables set for it", Setting(text(what="a string"), "a value")),
+    "env_passthrough": Setting(strings(), "names of variables copied from your environment"),
+    "cwd": Setting(text(what="a path"), "its directory, relative to the worktree"),
+    "url": Setting(URL, "a streamable HTTP server's URL"),
+    "headers_env": entries("HTTP headers, each from an environment variable", Setting(ENV_NAME, "a variable")),
+    "enabled_tools": Setting(strings(), "only these tools are offered"),
+    "disabled_tools": Setting(strings(), "these tools are not offered"),
+    "startup_timeout": Setting(_SECONDS, "seconds to start and list its tools"),
+    "call_timeout": Setting(_SECONDS, "seconds for one call"),
+    "required": Setting(boolean(), "a failure ends the run"),
+    "approve": Setting(_APPROVE, "always, ask or never, for every tool"),
+    "tool_approve": entries("approval per tool", Setting(_APPROVE, "always, ask or never")),
+    "enabled": Setting(boolean(), "false: not started"),
+})
+
+
+def _hooks_kind() -> Kind:
+    allowed = "an array of tables ([[tool.agent.hooks]]) with event, command and optional match, timeout, sandbox"
+
+    def check(v):
+        from agent.errors import ConfigError
+        from agent.extensions.config import parse_hooks
+
+        try:
+            parse_hooks(v)
+        except ConfigError as exc:
+            raise Invalid(f"{allowed} ({exc})") from None
+        return v
+    return Kind(allowed, check)
+
+
 # Every top-level setting. Others add entries here (and a Config field, and a docs row).
 SETTINGS: dict[str, Setting] = {
     "model": Setting(text(), "model name for every tier, unless models.* says otherwise"),
@@ -227,6 +263,9 @@ SETTINGS: dict[str, Setting] = {
     "roles": entries("which tier and effort serve each role", _ROLE, names=ROLES),
     "prices": entries("prices per model name", _PRICE),
     "compaction": table("when and how to compact the conversation", _COMPACTION),
+    "mcp_servers": entries("MCP servers whose tools the model may call (docs/extensions.md)", _MCP_SERVER),
+    "hooks": Setting(_hooks_kind(), "commands run around tool calls, steps and the session (docs/extensions.md)"),
+    "mcp_allow_ask": Setting(boolean(), "without a terminal, run MCP tools whose approve is ask (else refused)"),
 }
 
 

@@ -36,7 +36,7 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "AGENT_MAX_STEPS": ("max_steps", int),
     "AGENT_MAX_COST": ("max_cost", float),
     "AGENT_MAX_TOKENS": ("max_tokens", int),
-    "AGENT_MCP_ALLOW_ASK": ("mcp_allow_ask", lambda raw: raw.strip().lower() in ("1", "true", "yes")),
+    "AGENT_MCP_ALLOW_ASK": ("mcp_allow_ask", bool),
 }
 
 

@@ -30,7 +30,7 @@ NEEDS_TRUST: set[str] = {
     "system_prompt",  # text that steers the model
     "max_turns",  # how much is spent per attempt
     "prices",  # a zero price would make --max-cost meaningless
-    "mcp_servers", "hooks",  # commands (issue 15)
+    "mcp_servers", "hooks", "mcp_allow_ask",  # commands, and approval of their calls (issue 15)
     "sandbox",  # every sandbox setting: relaxations come from the user's config only
     "models.*.base_url", "models.*.endpoint", "models.*.provider", "models.*.api_key_env",
     "models.*.preset", "models.*.auth",

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.extensions.conftest import hook_script
 from tests.helpers_calc import ADD_SUB, FIX_SUB, TEST_SUB, call, diff_turn, finish_turn, plan_turn
+
+pytestmark = pytest.mark.slow  # each runs a whole session with real hook processes (about 3 s)
 
 SECRET_DIFF = """--- /dev/null
 +++ b/secrets/keys.py
