@@ -146,15 +146,23 @@ def demo(
 
 
 @app.command()
-def apply(session: Annotated[str | None, typer.Argument(help="Session id (prefix); default: the newest.")] = None) -> None:
+def apply(
+    session: Annotated[str | None, typer.Argument(help="Session id (prefix); default: the newest.")] = None,
+    allow_hook_changes: Annotated[bool, typer.Option("--allow-hook-changes", help="Merge even if the branch changes git hooks, executable bits or .gitattributes drivers (listed first).")] = False,
+) -> None:
     """Merge a session's branch into your current branch."""
+    from agent.cli.trust_prompt import confirm_hook_changes
     from agent.sessions import SessionStore
     from agent.workspace import Repo
+    from agent.workspace.hookcheck import hook_changes
 
     repo = Repo.find(Path.cwd())
     meta = SessionStore(repo.git_common_dir).find(session)
     if not meta.get("branch"):
         raise AgentError(f"session {meta['id']} has no branch")
+    if repo.branch_exists(meta["branch"]):
+        changes = hook_changes(repo.root, "HEAD", f"refs/heads/{meta['branch']}")
+        confirm_hook_changes(meta["branch"], changes, allow=allow_hook_changes)
     outcome = repo.apply_branch(meta["branch"])
     how = "fast-forward" if outcome.get("fast_forward") else "merge commit"
     print(f"merged {meta['branch']} into {outcome['into']} ({outcome['commits']} commit(s), {how}); HEAD {outcome['head'][:8]}")

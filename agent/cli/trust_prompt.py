@@ -1,4 +1,5 @@
-"""Asking the person to trust the repository's config: `[t]rust [i]gnore [q]uit`, one key.
+"""Asking the person to trust what a repository brings: its config (`[t]rust [i]gnore [q]uit`,
+one key), and, at `agent apply`, a branch that changes hooks, executables or git drivers.
 
 Called by `agent run` after the config is loaded and validated, before any session exists. Only
 a person at a terminal is asked (and only when nothing is remembered for this exact content);
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable
 
 from agent.config.trust import TrustStore, user_config_dir
-from agent.errors import Rejected
+from agent.errors import Rejected, UsageError
 
 
 def settle_trust(config, *, yes: bool, reload: Callable[[bool], object], interactive: bool | None = None):
@@ -56,3 +57,33 @@ def _show(value) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
     text = "".join(ch if ch.isprintable() else "?" for ch in text)  # no terminal escapes from a repo
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def confirm_hook_changes(branch: str, changes: list[str], *, allow: bool) -> None:
+    """Before `agent apply` merges: list what could run code on the person's machine later; ask
+    at a terminal, refuse without one unless --allow-hook-changes."""
+    if not changes:
+        return
+    out = sys.stderr
+    print(f"{branch} changes what your own git or shell may run later:", file=out)
+    for line in changes:
+        print(f"  {_printable(line)}", file=out)
+    if allow:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"not merging {branch}: it changes hooks, executables or git drivers "
+                         f"({len(changes)} listed above)", hint="review them, then pass --allow-hook-changes")
+    from agent.cli.ui import read_key
+
+    while True:
+        print("merge anyway? [y]es [n]o: ", end="", file=out, flush=True)
+        key = read_key().lower()
+        print(key, file=out)
+        if key == "y":
+            return
+        if key in ("n", "q"):
+            raise Rejected(f"not merged: {branch} changes hooks, executables or git drivers")
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)

@@ -1,4 +1,15 @@
-"""Running git: one small helper so every call gets the same clean environment."""
+"""Running git: one small helper so every call gets the same clean environment.
+
+Every git command the agent runs goes through here (a test greps for any that does not), and
+each one runs
+- with hooks off: `core.hooksPath` points at /dev/null, under which no file can exist, so no hook
+  of any kind runs (post-checkout at worktree add, reference-transaction and post-commit at
+  commit, post-merge at `agent apply`, pre-auto-gc, ...), whatever hooks directory the repository
+  configures or the model committed; `-c` beats every config file and reaches git's own children
+  (gc --auto) through GIT_CONFIG_PARAMETERS. core.fsmonitor, which runs a command too, is off;
+- with an environment free of credentials (API keys, tokens, cloud credentials, agent sockets):
+  our git commands are local and need none of them.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +24,28 @@ _REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "G
               "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX")
 
 
+# Options on every command: parseable paths, no colour, no hooks, no fsmonitor command.
+SAFE_OPTIONS = ("-c", "core.quotepath=off", "-c", "color.ui=never", "-c", f"core.hooksPath={os.devnull}",
+                "-c", "core.fsmonitor=false")
+
+# Names that hold credentials (matched case-insensitively as substrings) and prefixes of whole families.
+_SECRET_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "COOKIE")
+_SECRET_PREFIXES = ("AWS_", "AZURE_", "OPENAI_", "ANTHROPIC_", "GOOGLE_", "GCLOUD_", "GITHUB_", "GITLAB_",
+                    "SSH_", "GPG_", "GIT_ASKPASS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+                    "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(part in upper for part in _SECRET_PARTS) or upper.startswith(_SECRET_PREFIXES)
+
+
+def without_credentials(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not is_secret_name(k)}
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
+    env = {k: v for k, v in without_credentials(dict(os.environ)).items() if k not in _REDIRECTS}
     # Parseable messages, no pager/editor/credential prompts: nothing here is interactive.
     env.update(LC_ALL="C", LANGUAGE="C", GIT_TERMINAL_PROMPT="0", GIT_EDITOR="true",
                GIT_PAGER="cat", GIT_MERGE_AUTOEDIT="no")
@@ -26,9 +57,10 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True,
             input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run `git -C cwd args...`; on failure (check=True) raise WorkspaceError with git's message."""
-    cmd = ["git", "-c", "core.quotepath=off", "-c", "color.ui=never", *args]
+    cmd = ["git", *SAFE_OPTIONS, *args]
+    env = without_credentials(env) if env else git_env()  # a caller's own env is scrubbed too
     try:
-        proc = subprocess.run(cmd, cwd=cwd, env=env or git_env(), input=input,
+        proc = subprocess.run(cmd, cwd=cwd, env=env, input=input,
                               stdin=None if input is not None else subprocess.DEVNULL,
                               capture_output=True)
     except FileNotFoundError:
@@ -44,9 +76,9 @@ def start_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subpr
     """Start `git args...` in `cwd` with its stdout piped, for a caller that runs several at once
     or streams the output (stderr is dropped: read the exit code). Raises WorkspaceError when
     git cannot start."""
-    cmd = ["git", "-c", "core.quotepath=off", "-c", "color.ui=never", *args]
+    cmd = ["git", *SAFE_OPTIONS, *args]
     try:
-        return subprocess.Popen(cmd, cwd=cwd, env=env or git_env(), stdin=subprocess.DEVNULL,
+        return subprocess.Popen(cmd, cwd=cwd, env=without_credentials(env) if env else git_env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except FileNotFoundError:
         raise WorkspaceError("git is not installed or not on PATH") from None
