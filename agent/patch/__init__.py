@@ -7,7 +7,7 @@ Hunks are located by content (exact first, then looser levels; the header's line
 breaks ties), every file is planned in memory, and the whole patch is written or none of it.
 """
 
-from agent.patch.apply import apply_patch
+from agent.patch.apply import MAX_DIFF_BYTES, apply_patch
 from agent.patch.report import FileResult, HunkResult, PatchResult
 
-__all__ = ["apply_patch", "PatchResult", "FileResult", "HunkResult"]
+__all__ = ["apply_patch", "MAX_DIFF_BYTES", "PatchResult", "FileResult", "HunkResult"]

@@ -15,6 +15,11 @@ from agent.patch.syntax import new_syntax_error
 from agent.patch.textio import NotText, TextFile
 from agent.workspace.paths import confine
 
+# The largest diff apply_patch reads. Applying is linear in the diff (5 MB in a few seconds), so this
+# bounds time and memory, not a slow path: a model that sends more is almost surely pasting a file
+# it should write in pieces. Pass max_bytes to change it (`agent patch apply --max-diff-mb`).
+MAX_DIFF_BYTES = 8 * 1024 * 1024
+
 
 class _Overlay:
     """The working tree as the patch would leave it: planned contents over what is on disk."""
@@ -41,11 +46,18 @@ class _Overlay:
         return path.relative_to(self.root).as_posix()
 
 
-def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check: bool = True) -> PatchResult:
+def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check: bool = True,
+                max_bytes: int = MAX_DIFF_BYTES) -> PatchResult:
     root = Path(root)
     if not root.is_dir():
         raise ToolError(f"patch root {root} is not a directory")
     result = PatchResult(check=check)
+    size = len((diff_text or "").encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        result.error = (f"the diff is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit, so "
+                        "nothing was read or applied. Send big changes as several smaller diffs, e.g. one "
+                        "per file or a new file in parts.")
+        return result
     patches = parse(diff_text or "")
     if not patches:
         result.error = ("no unified diff found. Send file headers (--- a/path, +++ b/path) followed by "
