@@ -193,6 +193,7 @@ def patch_apply(
     check: Annotated[bool, typer.Option("--check", help="Only say whether it would apply; change nothing.")] = False,
     json_out: JsonOpt = False,
     no_syntax_check: NoSyntaxOpt = False,
+    max_diff_mb: Annotated[float, typer.Option("--max-diff-mb", help="Refuse diffs larger than this.")] = 8.0,
 ) -> None:
     """Apply a unified diff to a directory: all hunks or nothing."""
     from agent.patch import apply_patch
@@ -200,7 +201,8 @@ def patch_apply(
     text = sys.stdin.read() if patch_file == "-" else _read_text(Path(patch_file))
     if not root.is_dir():
         raise AgentError(f"--root {root}: not a directory")
-    result = apply_patch(root, text, check=check, syntax_check=not no_syntax_check)
+    result = apply_patch(root, text, check=check, syntax_check=not no_syntax_check,
+                         max_bytes=int(max_diff_mb * 1024 * 1024))
     print(json.dumps(result.to_dict(), indent=2) if json_out else neutralise(result.render()))
     raise typer.Exit(0 if result.ok else 1)
 

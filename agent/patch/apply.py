@@ -54,7 +54,7 @@ def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check
     result = PatchResult(check=check)
     size = len((diff_text or "").encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        result.error = (f"the diff is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit, so "
+        result.error = (f"the diff is {_size(size)}, over the {_size(max_bytes)} limit, so "
                         "nothing was read or applied. Send big changes as several smaller diffs, e.g. one "
                         "per file or a new file in parts.")
         return result
@@ -70,6 +70,10 @@ def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check
         return result
     result.changed_paths = _commit(overlay)
     return result
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.1f} KB"
 
 
 def _plan_file(ov: _Overlay, fp: FilePatch, syntax_check: bool) -> FileResult:
