@@ -198,7 +198,7 @@ def patch_apply(
     """Apply a unified diff to a directory: all hunks or nothing."""
     from agent.patch import apply_patch
 
-    text = sys.stdin.read() if patch_file == "-" else _read_text(Path(patch_file))
+    text = _read_text(None if patch_file == "-" else Path(patch_file))
     if not root.is_dir():
         raise AgentError(f"--root {root}: not a directory")
     result = apply_patch(root, text, check=check, syntax_check=not no_syntax_check,
@@ -215,8 +215,14 @@ def map_(
     json_out: JsonOpt = False,
 ) -> None:
     """Print the ranked repository map the model is given."""
+    from agent.errors import UsageError
     from agent.repomap import RepoMap
 
+    if budget < 1:
+        raise UsageError(f"--budget {budget}: must be an integer >= 1 (tokens)")
+    if not path.is_dir():
+        raise UsageError(f"{path}: {'not a directory' if path.exists() else 'no such directory'}; "
+                         "agent map takes a repository directory")
     result = RepoMap(path.resolve()).render(focus_text=focus, focus_files=(), budget_tokens=budget)
     print(json.dumps(result.to_dict(), indent=2) if json_out else neutralise(result.text))
 
@@ -273,11 +279,19 @@ def doctor(
     raise typer.Exit(0 if all(r["ok"] for r in rows) else 1)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path | None) -> str:
+    """A UTF-8 file (or standard input for None); anything else is one line, exit 2."""
+    from agent.errors import UsageError
+
+    name = "standard input" if path is None else str(path)
     try:
-        return path.read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if path is None else path.read_bytes()
     except OSError as exc:
-        raise AgentError(f"{path}: {exc.strerror}") from None
+        raise UsageError(f"{name}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not UTF-8 text (byte {exc.start}); convert the diff to UTF-8 first") from None
 
 
 from agent.cli.sessions import register as _register_sessions  # noqa: E402 - after the core commands, for --help's order

@@ -54,3 +54,20 @@ def test_effort_high_in_dot_agent_toml_is_accepted(tmp_path):
     proc = run(tmp_path, root, "models", "--json")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["map", "calc.py"], "calc.py: not a directory"),
+    (["map", "/nonexistent-dir"], "/nonexistent-dir: no such directory"),
+    (["map", "--budget", "0"], "--budget 0: must be an integer >= 1"),
+    (["patch", "apply", "latin1.diff"], "latin1.diff: not UTF-8 text"),
+])
+def test_other_commands_refuse_bad_input_in_one_line(tmp_path, args, says):
+    root = repo_with(tmp_path, {})
+    (root / "latin1.diff").write_bytes(b"--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-x\n+caf\xe9\n")
+    before = snapshot(root)
+    proc = run(tmp_path, root, *args)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("agent: error: ") and says in lines[0], lines
+    assert snapshot(root) == before
