@@ -246,7 +246,6 @@ SETTINGS: dict[str, Setting] = {
     "api": Setting(text(("responses", "chat")), "responses (OpenAI) or chat (Chat Completions servers)"),
     "provider": Setting(text(PROVIDERS), "who serves the model"),
     "base_url": Setting(URL, "OpenAI-compatible endpoint the key is sent to"),
-    "endpoint": Setting(URL, "Azure resource endpoint the key is sent to"),
     "api_key_env": Setting(ENV_NAME, "the environment variable holding the API key"),
     "effort": _effort_table(),
     "test_command": Setting(text(what="a command"), "command that runs the tests (default: detected)"),

@@ -100,3 +100,12 @@ def test_efforts_in_the_schema_match_the_model_layer():
     assert EFFORTS == EFFORT_ORDER
     assert SETTINGS["provider"].kind.check("azure") == "azure" and set(PROVIDERS) <= set(
         SETTINGS["provider"].kind.allowed.replace("one of ", "").split(", "))
+
+
+def test_every_setting_is_a_config_field_and_every_field_a_setting():
+    from dataclasses import fields
+
+    from agent.config import Config
+
+    own = {"sources", "ignored_settings", "repo_trust"}  # filled by load_config, not settable
+    assert set(SETTINGS) == {f.name for f in fields(Config)} - own
