@@ -46,10 +46,10 @@ def _root(
 
 
 def _run_options(
-    max_steps, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout, no_syntax_check,
+    max_steps, max_turns, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout, no_syntax_check,
 ) -> dict:
     return {
-        "max_steps": max_steps, "max_attempts": max_attempts, "max_cost": max_cost, "max_tokens": max_tokens,
+        "max_steps": max_steps, "max_turns": max_turns, "max_attempts": max_attempts, "max_cost": max_cost, "max_tokens": max_tokens,
         "model": model, "api": api, "base_url": base_url, "test_command": test_command, "test_timeout": test_timeout,
         "syntax_check": False if no_syntax_check else None,
     }
@@ -57,7 +57,8 @@ def _run_options(
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan and every passing step (CI).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON event per line on stdout; the last is the result.")]
-MaxStepsOpt = Annotated[int | None, typer.Option("--max-steps", help="At most this many plan steps.")]
+MaxStepsOpt = Annotated[int | None, typer.Option("--max-steps", help="At most this many plan steps (default 20); a longer plan is sent back to the model.")]
+MaxTurnsOpt = Annotated[int | None, typer.Option("--max-turns", help="Model turns per step attempt (and for planning), default 40; the model is told to finish 2 turns before.")]
 MaxAttemptsOpt = Annotated[int | None, typer.Option("--max-attempts", help="Tries per step at passing the tests, the first included (default 3).")]
 MaxCostOpt = Annotated[float | None, typer.Option("--max-cost", help="Stop (exit 5) before spending more than this many USD.")]
 MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", help="Stop (exit 5) before using more tokens than this.")]
@@ -75,6 +76,7 @@ def run(
     yes: YesOpt = False,
     json_out: JsonOpt = False,
     max_steps: MaxStepsOpt = None,
+    max_turns: MaxTurnsOpt = None,
     max_attempts: MaxAttemptsOpt = None,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -94,7 +96,7 @@ def run(
     from agent.workspace import Repo
 
     repo = Repo.find(Path.cwd())
-    overrides = _run_options(max_steps, max_attempts, max_cost, max_tokens, model, api, base_url,
+    overrides = _run_options(max_steps, max_turns, max_attempts, max_cost, max_tokens, model, api, base_url,
                              test_command, test_timeout, no_syntax_check)
     config = load_config(repo.root, overrides, trust_repo=True if trust_repo_config else None)
     config = settle_trust(config, yes=yes, reload=lambda trusted: load_config(repo.root, overrides, trust_repo=trusted))

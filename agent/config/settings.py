@@ -34,6 +34,9 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "AGENT_TEST_TIMEOUT": ("test_timeout", float),
     "AGENT_MAX_ATTEMPTS": ("max_attempts", int),
     "AGENT_MAX_STEPS": ("max_steps", int),
+    "AGENT_MAX_TURNS": ("max_turns", int),
+    "AGENT_REQUEST_DEADLINE": ("request_deadline", float),
+    "AGENT_RETRY_BUDGET": ("retry_budget", float),
     "AGENT_MAX_COST": ("max_cost", float),
     "AGENT_MAX_TOKENS": ("max_tokens", int),
     "AGENT_MCP_ALLOW_ASK": ("mcp_allow_ask", bool),
@@ -53,8 +56,10 @@ class Config:
     test_command: str | None = None  # None: detect (pytest for Python projects)
     test_timeout: float = 600.0
     max_attempts: int = 3
-    max_steps: int | None = None
-    max_turns: int = 40  # model turns per attempt (planning round or step attempt)
+    max_steps: int | None = 20  # a longer plan is refused (the model is asked to merge steps)
+    max_turns: int = 40  # model turns per attempt (planning round or step attempt); see agent.core.loop
+    request_deadline: float = 600.0  # seconds for one model request, the whole streamed answer included
+    retry_budget: float = 900.0  # seconds for one model call with all its retries and waits
     max_cost: float | None = None
     max_tokens: int | None = None
     syntax_check: bool = True
@@ -83,6 +88,10 @@ class Config:
             raise ConfigError("max_steps must be at least 1")
         if self.test_timeout <= 0:
             raise ConfigError("test_timeout must be positive")
+        if self.max_turns < 3:
+            raise ConfigError("max_turns must be at least 3")
+        if self.request_deadline <= 0 or self.retry_budget <= 0:
+            raise ConfigError("request_deadline and retry_budget must be positive (seconds)")
 
 
 _FIELDS = {f.name: f for f in fields(Config)}

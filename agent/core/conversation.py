@@ -75,6 +75,7 @@ class Turn:
     cost: float | None = None  # USD; None when the price is unknown
     model: str = ""
     tier: str = ""
+    truncated: str | None = None  # why the reply was cut off (max_output_tokens, length, ...); None: whole
 
 
 @dataclass

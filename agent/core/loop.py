@@ -18,16 +18,18 @@ from agent.core import prompts
 from agent.core.conversation import Conversation, ToolCall
 from agent.core.plan import Plan, PlanStep, StepReview
 from agent.core.seams import Approver, Model
-from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed
+from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed, TurnsExhausted
 from agent.events import EventBus
 from agent.testsuite.baseline import Baseline, known_failures, only_known_failures
-from agent.tools.dispatch import ToolBox, tests_event, tests_text
+from agent.tools import validate
+from agent.tools.dispatch import SPECS, ToolBox, tests_event, tests_text, unknown_tool
 from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools
 
 PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
 STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
 
 NUDGES_ALLOWED = 3  # text-only answers in a row before we give up on the model
+TURNS_WARNING = 2  # the model is told to finish when this many turns of --max-turns are left
 
 
 @dataclass
@@ -119,7 +121,9 @@ class Loop:
             return Plan("", []), "a plan needs at least one step, each with a title."
         limit = self.config.max_steps
         if limit is not None and len(steps) > limit:
-            return Plan("", []), f"the plan has {len(steps)} steps; at most {limit} are allowed (--max-steps)."
+            return Plan("", []), (f"the plan has {len(steps)} steps; at most {limit} are allowed (the person can "
+                                  f"raise this with --max-steps). Merge related steps into at most {limit} larger "
+                                  "ones, each still a self-contained change that keeps the tests passing.")
         return Plan(str(args.get("summary", "")).strip(), steps), None
 
     # -------------------------------------------------------------------- steps
@@ -145,7 +149,11 @@ class Loop:
         attempt = self._start_attempt(step, 1)
         try:
             while True:
-                call = self._until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
+                try:
+                    call = self._until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
+                except TurnsExhausted as exc:
+                    attempt = self._out_of_turns(step, attempt, exc)
+                    continue
                 summary = str(self._args(call).get("summary", "")).strip()
                 result = self.tests.run(None)
                 state.last_tests = tests_event(result)
@@ -182,6 +190,19 @@ class Loop:
             if self.extensions:
                 self.extensions.step_end({"index": step.index, "title": step.title, "status": step.status,
                                           "commit": step.commit, "summary": step.summary})
+
+    def _out_of_turns(self, step: PlanStep, attempt: int, exc: TurnsExhausted) -> int:
+        """An attempt that used --max-turns turns without finish_step failed unfinished: the next
+        attempt starts (told why), and after the last one the run ends with TurnsExhausted (exit 3),
+        the step's changes left uncommitted in the worktree."""
+        if attempt >= self.config.max_attempts:
+            self._finish(step, "failed", "")
+            raise TurnsExhausted(f"step {step.index} ({step.title}): {exc} in each of {attempt} attempt(s)",
+                                 hint="the step's changes are left uncommitted in the worktree; "
+                                      "raise --max-turns or split the step")
+        self.conv.add_user(prompts.render("turns_out.md", max_turns=str(self.config.max_turns),
+                                          attempt=str(attempt + 1), max_attempts=str(self.config.max_attempts)))
+        return self._start_attempt(step, attempt + 1)
 
     def _start_attempt(self, step: PlanStep, attempt: int) -> int:
         max_attempts = self.config.max_attempts
@@ -276,34 +297,69 @@ class Loop:
 
         Returns that call, still unanswered: the caller decides what the model is told. All tools
         are always offered (a stable prefix keeps the provider's prompt cache warm); calls out of
-        phase are answered with an error the model can act on."""
+        phase, unknown tools and bad arguments are answered with an error the model can act on.
+        A reply cut off by the provider runs none of its calls (it is told so). TURNS_WARNING turns
+        before --max-turns the model is told to finish; at the limit TurnsExhausted is raised."""
         nudges = 0
-        for _ in range(self.config.max_turns):
+        limit = self.config.max_turns
+        for used in range(1, limit + 1):
             turn = self.model.respond(self.conv, offered_tools(self.extensions.tool_specs() if self.extensions else ()),
                                       role)
             self.conv.add_turn(turn)
-            if not turn.tool_calls:
+            if turn.truncated:
+                self._cut_off(turn, finish)
+            elif not turn.tool_calls:
                 nudges += 1
                 if nudges > NUDGES_ALLOWED:
                     raise ModelError(f"the model stopped calling tools without calling {finish}")
                 self.conv.add_user(prompts.render("nudge.md", finish_tool=finish))
                 continue
-            nudges = 0
-            done: ToolCall | None = None
-            for call in turn.tool_calls:
-                if call.name == finish and done is None:
-                    done = call
-                elif call.name == finish:
+            else:
+                nudges = 0
+                done = self._answer(turn, finish, allowed)
+                if done is not None:
+                    return done
+            if limit - used == TURNS_WARNING:
+                self.conv.add_user(prompts.render("turns_low.md", left=str(TURNS_WARNING), max_turns=str(limit),
+                                                  finish_tool=finish))
+        raise TurnsExhausted(f"the model used {limit} turns without calling {finish} (--max-turns {limit})",
+                             hint="raise --max-turns, or make the request or the step smaller")
+
+    def _answer(self, turn, finish: str, allowed: frozenset[str]) -> ToolCall | None:
+        """Answer every call of a turn but the (first, well-formed) finish call, which is returned."""
+        done: ToolCall | None = None
+        rejected_diff = False
+        for call in turn.tool_calls:
+            external = bool(self.extensions and self.extensions.handles(call.name))
+            if call.name not in SPECS and not external:
+                self.conv.add_tool_output(call.call_id, unknown_tool(call.name, self.toolbox.tool_names()))
+            elif call.name == finish:
+                _, problem = validate.check(SPECS[finish], call.arguments)
+                if done is not None:
                     self.conv.add_tool_output(call.call_id, f"Error: {finish} was already called in this turn.")
-                elif call.name not in allowed and not (self.extensions and self.extensions.handles(call.name)):
-                    phase = "planning" if finish == "submit_plan" else "a step"
-                    self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
-                                                            f"call {finish} when this phase is done.")
+                elif problem:
+                    self.conv.add_tool_output(call.call_id, f"Error: {problem}. Call {finish} again.")
                 else:
-                    self.conv.add_tool_output(call.call_id, self.toolbox.call(call))
-            if done is not None:
-                return done
-        raise ModelError(f"the model used {self.config.max_turns} turns without calling {finish} (max_turns)")
+                    done = call
+            elif call.name not in allowed and not external:
+                phase = "planning" if finish == "submit_plan" else "a step"
+                self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
+                                                        f"call {finish} when this phase is done.")
+            else:
+                output, ok = self.toolbox.run(call)
+                self.conv.add_tool_output(call.call_id, output)
+                rejected_diff = rejected_diff or (call.name == "apply_diff" and not ok)
+        if done is not None and rejected_diff:
+            self.conv.add_tool_output(done.call_id, prompts.render("finish_after_rejected_diff.md", finish_tool=finish))
+            return None
+        return done
+
+    def _cut_off(self, turn, finish: str) -> None:
+        """A truncated reply: none of its calls run (their arguments may be cut); the model is told."""
+        for call in turn.tool_calls:
+            self.conv.add_tool_output(call.call_id, f"Error: your reply was cut off ({turn.truncated}) before "
+                                                    f"this call was complete; it was not run.")
+        self.conv.add_user(prompts.render("truncated.md", reason=turn.truncated, finish_tool=finish))
 
     @staticmethod
     def _args(call: ToolCall) -> dict[str, Any]:

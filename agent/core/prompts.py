@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def data_dir(name: str) -> Path:
@@ -21,8 +24,16 @@ def load(name: str) -> str:
 
 
 def render(name: str, **values: str) -> str:
-    """Fill {placeholders} in a prompt file; unknown braces are left alone."""
-    text = load(name)
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+    """Fill {placeholders} in a prompt file in one pass; unknown braces are left alone.
+
+    One pass matters: a value (the person's intent, a test report, model text) may itself contain
+    `{repo_map}` or `{feedback}`, and that text must reach the model as written, never expanded."""
+    return fill(load(name), values)
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        key = match.group(1)
+        return values[key] if key in values else match.group(0)
+
+    return _PLACEHOLDER.sub(one, template)

@@ -4,7 +4,7 @@ compaction. Importing this package is cheap: the `openai` SDK is imported on a t
     model = build_model(config, bus.emit, session_id=sid)   # validates config, no network
     turn = model.respond(conversation, tools, role="edit")
     model.escalate("fix attempts used up")  /  model.end_step()
-    model.usage, model.cost, model.summary()
+    model.usage, model.cost, model.compactions, model.truncations
 
     describe_tiers(config) -> [{tier, provider, model, api, base_url, effort, context_window, price}]
     doctor(config)         -> [{tier, provider, model, ok, problem}]   (talks to each tier once)

@@ -19,21 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from agent.errors import ModelAuthError, ModelError, ModelNotFound
+from agent.errors import (
+    BrokenStream,
+    ContextTooLong,
+    ModelAuthError,
+    ModelError,
+    ModelNotFound,
+    ReasoningUnsupported,
+)
 
 T = TypeVar("T")
-
-
-class BrokenStream(Exception):
-    """The stream ended (or failed) before its completion event: discard it and ask again."""
-
-
-class ContextTooLong(Exception):
-    """The provider said the prompt is over the context window (handled by compaction)."""
-
-
-class ReasoningUnsupported(Exception):
-    """The model rejected reasoning / effort parameters (handled by dropping them once)."""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import Any
 from agent.config import Config
 from agent.core import prompts
 from agent.core.conversation import Conversation, ToolSpec, Turn, Usage
-from agent.errors import ContextOverflow, ModelError
+from agent.errors import BrokenStream, ContextOverflow, ContextTooLong, ModelError, ReasoningUnsupported
 from agent.model import compaction as comp
 from agent.model import providers
 from agent.model.prices import Price, lookup, price_table
-from agent.model.retry import BrokenStream, ContextTooLong, ReasoningUnsupported, RetryPolicy, with_retries
+from agent.model.retry import RetryPolicy, with_retries
 from agent.model.stream import Progress, consume_chat, consume_responses, responses_usage
 from agent.model.tiers import ROLES, Tier, effort_for, effort_rank, resolve_roles
 from agent.model.usage import Meter, call_cost, estimate_tokens
@@ -65,11 +65,6 @@ class ModelSession:
     @property
     def step_cost(self) -> float | None:
         return self.meter.step.cost_or_none
-
-    def summary(self) -> dict[str, Any]:
-        """For the JSON result: session totals, cached share, compactions, peak prompt."""
-        return {**self.meter.session.to_dict(), "compactions": self.compactions,
-                "peak_input_tokens": self.peak_input_tokens}
 
     def respond(self, conversation: Conversation, tools: list[ToolSpec], role: str) -> Turn:
         if role not in ROLES:

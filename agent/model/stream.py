@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agent.core.conversation import ToolCall, Turn, Usage
-from agent.model.retry import BrokenStream, ContextTooLong
+from agent.errors import BrokenStream, ContextTooLong
 
 
 class Progress:

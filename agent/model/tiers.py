@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -290,14 +290,6 @@ def effort_for(route: RoleRoute, tier: Tier) -> str | None:
 
 def effort_rank(effort: str | None) -> int:
     return -1 if effort is None else _rank(effort)
-
-
-@dataclass
-class KeyCheck:
-    env_var: str | None
-    value: str | None
-    dummy_ok: bool
-    hint: list[str] = field(default_factory=list)
 
 
 def resolve_key(tier: Tier, env: Mapping[str, str] | None = None) -> str | None:

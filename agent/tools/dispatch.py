@@ -1,7 +1,10 @@
 """Carries out the model's tool calls against the workspace and the test runner.
 
-Every answer is text for the model. Mistakes the model can fix (bad path, bad regex, rejected
-hunk) come back as text starting with "Error:"; they never end the run.
+Every answer is text for the model. Mistakes the model can fix (bad arguments, bad path, bad
+regex, rejected hunk) come back as text starting with "Error:"; they never end the run. Arguments
+are checked against the tool's schema first (agent.tools.validate); an unexpected exception inside
+a tool is reported to the model (and as a warning) instead of crashing the session; an answer over
+MAX_OUTPUT_CHARS is cut with a note saying how to ask for less.
 """
 
 from __future__ import annotations
@@ -11,7 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.core.conversation import ToolCall
-from agent.errors import ToolError
+from agent.errors import AgentError, ToolError
+from agent.tools import validate
+from agent.tools.specs import ALL_TOOLS
+
+MAX_OUTPUT_CHARS = 120_000  # one tool answer (about 30k tokens)
+SPECS = {spec.name: spec for spec in ALL_TOOLS}
 
 
 def abridge(value: Any, limit: int = 200) -> str:
@@ -32,35 +40,50 @@ class ToolBox:
 
     def call(self, call: ToolCall) -> str:
         """Run one read/edit/test tool call and return its output for the model."""
-        try:
-            args = call.args()
-        except ValueError as exc:
-            args, output, ok = {}, f"Error: {exc}", False
-        else:
-            self.emit("tool_called", name=call.name, arguments=abridge(args))
-            ext = self.extensions
-            refusal = ext.before_tool(call.name, args) if ext else None  # pre_tool hooks
-            if refusal:
-                output, ok = f"Error: {refusal}", False
-            else:
-                output, ok = self._dispatch(call.name, args)
-                if ext:
-                    output = ext.after_tool(call.name, args, output, ok)  # post_tool hooks
-        self.emit("tool_result", name=call.name, ok=ok, summary=abridge(output.splitlines()[0] if output else ""))
-        return output
+        return self.run(call)[0]
 
-    def _dispatch(self, name: str, args: dict[str, Any]) -> tuple[str, bool]:
-        if self.extensions and self.extensions.handles(name):
-            return self.extensions.call_tool(name, args)
-        handler = getattr(self, f"_tool_{name}", None)
-        if handler is None:
-            return f"Error: there is no tool named {name!r} in this phase.", False
+    def run(self, call: ToolCall) -> tuple[str, bool]:
+        """Run one read/edit/test tool call: (output for the model, whether it succeeded)."""
+        ext = self.extensions
+        if ext and ext.handles(call.name):  # mcp__* tools: their servers check their own schemas
+            try:
+                args, problem = call.args(), None
+            except ValueError as exc:
+                args, problem = None, str(exc)
+        elif call.name in SPECS and hasattr(self, f"_tool_{call.name}"):
+            args, problem = validate.check(SPECS[call.name], call.arguments)
+        else:
+            return unknown_tool(call.name, self.tool_names()), False
+        self.emit("tool_called", name=call.name, arguments=abridge(args if args is not None else call.arguments or ""))
+        refusal = ext.before_tool(call.name, args) if ext and args is not None else None  # pre_tool hooks
+        if args is None or refusal:
+            output, ok = f"Error: {problem or refusal}", False
+        else:
+            output, ok = self._guarded(call.name, args)
+            if ext:
+                output = ext.after_tool(call.name, args, output, ok)  # post_tool hooks
+        output = cap_output(output)
+        self.emit("tool_result", name=call.name, ok=ok, summary=abridge(output.splitlines()[0] if output else ""))
+        return output, ok
+
+    def tool_names(self) -> list[str]:
+        extra = [t.name for t in self.extensions.tool_specs()] if self.extensions else []
+        return [*SPECS, *extra]
+
+    def _guarded(self, name: str, args: dict[str, Any]) -> tuple[str, bool]:
         try:
-            return handler(**args)
+            if self.extensions and self.extensions.handles(name):
+                return self.extensions.call_tool(name, args)
+            return getattr(self, f"_tool_{name}")(**args)
         except ToolError as exc:
             return f"Error: {exc}", False
-        except TypeError as exc:  # wrong or missing argument names
-            return f"Error: bad arguments for {name}: {exc}", False
+        except (AgentError, KeyboardInterrupt):
+            raise  # endings (budget, Ctrl-C, a broken worktree) are not the model's to handle
+        except Exception as exc:  # noqa: BLE001 - a tool must never crash the session
+            what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            self.emit("warning", message=f"{name} failed unexpectedly ({what}); the model was told")
+            return (f"Error: {name} failed unexpectedly ({what}). Your arguments were well-formed; "
+                    "try another way (another file, a narrower range or pattern)."), False
 
     def _touch(self, path: str | None) -> None:
         if path and path not in self.files_touched:
@@ -94,6 +117,18 @@ class ToolBox:
         result = self.tests.run(args)
         self.emit("tests_run", **tests_event(result), full=False)
         return tests_text(result), result.passed
+
+
+def unknown_tool(name: str, names=None) -> str:
+    shown = abridge(name, 80)
+    return f"Error: there is no tool named {shown!r}; the tools are: {', '.join(sorted(names or SPECS))}."
+
+
+def cap_output(output: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    if len(output) <= limit:
+        return output
+    return (output[:limit] + f"\n[output cut: showing {limit:,} of {len(output):,} characters; ask for less: "
+            "a line range, a narrower path or a more specific pattern]")
 
 
 def tests_event(result) -> dict[str, Any]:

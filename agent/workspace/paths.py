@@ -19,7 +19,7 @@ def confine(root: Path, path: str) -> Path:
     pure = PurePosixPath(text)
     if pure.is_absolute() or (len(text) > 1 and text[1] == ":"):
         raise PathEscape(f"{path}: absolute paths are not allowed; use a path relative to the repository root")
-    if ".git" in pure.parts:
+    if any(part.lower() == ".git" for part in pure.parts):  # .GIT is .git to git and to macOS/Windows
         raise PathEscape(f"{path}: the .git directory is off limits")
     real_root = root.resolve()
     candidate = (real_root / pure).resolve()
