@@ -9,6 +9,7 @@ The loop, the toolbox and the run driver are tested with it directly and fast; t
 
 Per turn it honours `text`, `reasoning`, `tool_calls`, `usage`, `expect` (checked against the
 conversation as the model would see it: instructions, pinned context, items, tool names) and
+`truncated` (a reason: the reply counts as cut off), and
 `error` (raised as the ModelError the model layer would raise after its retries). Unknown
 per-wire keys (`break_stream`, `model`, `expect_model`) are accepted and ignored, so one script
 serves both doubles. Ids are call_1, call_2, ... over the whole script, as the server numbers them.
@@ -72,7 +73,8 @@ class ScriptedModel:
             items.append({"type": "message", "role": "assistant", "content": turn["text"]})
         items += [{"type": "function_call", "call_id": c.call_id, "name": c.name, "arguments": c.arguments}
                   for c in calls]
-        return Turn(turn.get("text", ""), calls, items, usage=usage, cost=cost, model="scripted", tier="scripted")
+        return Turn(turn.get("text", ""), calls, items, usage=usage, cost=cost, model="scripted", tier="scripted",
+                    truncated=turn.get("truncated"))
 
     def escalate(self, reason: str) -> str | None:
         self.escalations.append(reason)
