@@ -24,8 +24,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},  # subcommands inherit it
 )
-patch_app = typer.Typer(help="Apply (possibly sloppy) unified diffs.", no_args_is_help=True)
+patch_app = typer.Typer(help="Apply (possibly sloppy) unified diffs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(patch_app, name="patch")
 
 
@@ -59,6 +60,7 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan and 
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON event per line on stdout; the last is the result.")]
 MaxStepsOpt = Annotated[int | None, typer.Option("--max-steps", help="At most this many plan steps (default 20); a longer plan is sent back to the model.")]
 MaxTurnsOpt = Annotated[int | None, typer.Option("--max-turns", help="Model turns per step attempt (and for planning), default 40; the model is told to finish 2 turns before.")]
+DocJsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document (indented) on stdout instead of text.")]
 MaxAttemptsOpt = Annotated[int | None, typer.Option("--max-attempts", help="Tries per step at passing the tests, the first included (default 3).")]
 MaxCostOpt = Annotated[float | None, typer.Option("--max-cost", help="Stop (exit 5) before spending more than this many USD.")]
 MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", help="Stop (exit 5) before using more tokens than this.")]
@@ -193,7 +195,7 @@ def patch_apply(
     patch_file: Annotated[str, typer.Argument(help="The diff file, or - for standard input.")],
     root: Annotated[Path, typer.Option("--root", help="Directory the paths are relative to.")] = Path("."),
     check: Annotated[bool, typer.Option("--check", help="Only say whether it would apply; change nothing.")] = False,
-    json_out: JsonOpt = False,
+    json_out: DocJsonOpt = False,
     no_syntax_check: NoSyntaxOpt = False,
     max_diff_mb: Annotated[float, typer.Option("--max-diff-mb", help="Refuse diffs larger than this.")] = 8.0,
 ) -> None:
@@ -214,7 +216,7 @@ def map_(
     path: Annotated[Path, typer.Argument(help="Repository directory.")] = Path("."),
     budget: Annotated[int, typer.Option("--budget", help="Token budget for the map.")] = 2048,
     focus: Annotated[str, typer.Option("--focus", help="Words, names or paths to rank first.")] = "",
-    json_out: JsonOpt = False,
+    json_out: DocJsonOpt = False,
 ) -> None:
     """Print the ranked repository map the model is given."""
     from agent.errors import UsageError
@@ -244,7 +246,7 @@ def _config_here(overrides: dict | None = None):
 
 @app.command()
 def models(
-    json_out: JsonOpt = False,
+    json_out: DocJsonOpt = False,
     model: ModelOpt = None,
     api: ApiOpt = None,
     base_url: BaseUrlOpt = None,
@@ -263,7 +265,7 @@ def models(
 
 @app.command()
 def doctor(
-    json_out: JsonOpt = False,
+    json_out: DocJsonOpt = False,
     model: ModelOpt = None,
     api: ApiOpt = None,
     base_url: BaseUrlOpt = None,
@@ -301,6 +303,22 @@ from agent.cli.sessions import register as _register_sessions  # noqa: E402 - af
 _register_sessions(app)
 
 
+def _whole_short_help(typer_app: typer.Typer) -> None:
+    """`agent --help` lists each command with its whole first sentence (wrapped), not cut with
+    "…" at the terminal's width, as click does to a summary it makes itself."""
+    import inspect
+
+    for info in typer_app.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        if info.short_help is None and doc:
+            info.short_help = " ".join(doc.split("\n\n")[0].split())
+    for group in typer_app.registered_groups:
+        _whole_short_help(group.typer_instance)
+
+
+_whole_short_help(app)
+
+
 def main() -> None:
     """The console script. Errors become one line on stderr and their exit code; with --json, also
     a final JSON object on stdout (for `run`, `resume` and `demo` the result object), whatever
@@ -310,7 +328,7 @@ def main() -> None:
     args = sys.argv[1:]
     click_error, abort = click_exceptions()
     try:
-        code = app(args=args, standalone_mode=False)
+        code = app(args=args, prog_name="agent", standalone_mode=False)
     except click_error as exc:  # bad flags and arguments, as click words them
         exc.show()
         code = report_error(args, exc.format_message(), "usage_error", exc.exit_code)

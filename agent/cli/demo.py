@@ -43,6 +43,7 @@ def demo_session(keep: bool = False) -> Iterator[tuple]:
             config = load_config(root, {
                 "base_url": server.base_url,
                 "model": "replay",
+                "prices": {"replay": {"input": 0, "cached_input": 0, "output": 0}},  # free, not "unknown"
                 "test_command": f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
             }, env={"OPENAI_API_KEY": "replay"})
             print(f"demo repository: {root}\n"

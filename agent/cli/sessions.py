@@ -16,7 +16,7 @@ import typer
 
 SessionArg = Annotated[str, typer.Argument(help="Session id (a unique prefix is enough).")]
 OptSessionArg = Annotated[str | None, typer.Argument(help="Session id (prefix); default: the newest.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document (indented) on stdout instead of text.")]
 FeedbackOpt = Annotated[str, typer.Option("--feedback", help="What the agent should change (or why you reject).")]
 
 

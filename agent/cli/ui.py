@@ -27,8 +27,33 @@ def shown(text: object) -> str:
     return escape(neutralise(text))
 
 
+UNWRAPPED = 1_000_000  # columns of a console that is not a terminal: lines are never wrapped
+
+
 def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """On a terminal, its width; into a pipe or file (CI logs), lines as long as they are, so
+    branch names, paths and URLs are never split or cut with "…"."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED)
+
+
+def rule(console: Console, title: str) -> None:
+    """A heading line: the terminal's width on a terminal, short in a log."""
+    if console.width < UNWRAPPED:
+        console.rule(title)
+    else:
+        console.print(f"── {title} ──")
+
+
+def show_diff(console: Console, diff: str) -> None:
+    """A diff, coloured on a terminal; as plain lines elsewhere."""
+    text = neutralise(diff)
+    if console.width < UNWRAPPED:
+        console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
+    else:
+        console.print(text, markup=False)
 
 
 class Renderer:
@@ -201,12 +226,12 @@ class TerminalApprover:
         if self.renderer:
             self.renderer.stop_status()
         s = review.step
-        c.rule(f"Step {s.index}/{review.total}: {shown(s.title)}")
+        rule(c, f"Step {s.index}/{review.total}: {shown(s.title)}")
         if review.summary:
             c.print(shown(review.summary))
         c.print(f"[bold]Files changed:[/] {shown(', '.join(review.files)) or '(none)'}")
         if review.diff.strip():
-            c.print(Syntax(neutralise(review.diff), "diff", theme="ansi_dark", word_wrap=True))
+            show_diff(c, review.diff)
         colour = "green" if review.passed else "red"
         c.print(f"[bold]Tests:[/] [{colour}]{shown(review.tests.summary())}[/]")
         if not review.passed:
@@ -272,7 +297,7 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
     status, code = result["status"], result["exit_code"]
     colour = "green" if code == 0 else "red" if code in (1, 3) else "yellow"
     console.print()
-    console.rule(f"[{colour}]{status}[/] (exit {code})")
+    rule(console, f"[{colour}]{status}[/] (exit {code})")
     if result.get("message"):
         console.print(shown(result["message"]))
     plan = result.get("plan") or {}
@@ -337,7 +362,7 @@ def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
     colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
     table = Table(show_edge=False, pad_edge=False, box=None)
     table.add_column("ID", no_wrap=True)
-    table.add_column("Intent", min_width=16, max_width=50)
+    table.add_column("Intent", min_width=16, max_width=50 if console.width < UNWRAPPED else None)
     table.add_column("Status", no_wrap=True)
     table.add_column("Branch", overflow="fold")  # long: wrap it rather than squeeze the intent out
     table.add_column("Age", no_wrap=True)

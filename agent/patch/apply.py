@@ -69,6 +69,8 @@ def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check
     if not result.ok or check:
         return result
     result.changed_paths = _commit(overlay)
+    for fr in result.files:  # written: each file says so (it stays "not-applied" for --check)
+        fr.status = APPLIED
     return result
 
 
