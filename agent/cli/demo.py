@@ -8,6 +8,7 @@ the demo runs exactly the production code path, offline and without a key.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -45,7 +46,7 @@ def demo_session(keep: bool = False) -> Iterator[tuple]:
                 "model": "replay",
                 "prices": {"replay": {"input": 0, "cached_input": 0, "output": 0}},  # free, not "unknown"
                 "test_command": f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
-            }, env={"OPENAI_API_KEY": "replay"})
+            }, env={"OPENAI_API_KEY": "replay"}, user_config=Path(os.devnull))  # the demo is the same for everyone
             print(f"demo repository: {root}\n"
                   f"scripted model on {server.base_url}: not a real model, a recorded script. It cannot follow\n"
                   "what you type: at [f]eedback it says so and answers with the same plan or step.", file=sys.stderr)

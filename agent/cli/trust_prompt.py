@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 
 from agent.config.trust import TrustStore, user_config_dir
-from agent.errors import Rejected, UsageError
+from agent.errors import ConfigError, Rejected, UsageError
 
 
 def settle_trust(config, *, yes: bool, reload: Callable[[bool], object], interactive: bool | None = None):
@@ -31,8 +31,14 @@ def settle_trust(config, *, yes: bool, reload: Callable[[bool], object], interac
     if choice == "q":
         raise Rejected("stopped before the run: the repository's config was not trusted",
                        hint="run again and choose [i]gnore to run without those settings")
-    store.remember(request, "trust" if choice == "t" else "ignore")
-    return reload(True) if choice == "t" else config
+    if choice == "i":
+        store.remember(request, "ignore")
+        return config
+    trusted = reload(True)
+    if trusted.repo_trust is None or trusted.repo_trust.digest != request.digest:
+        raise ConfigError("the repository's config changed while you were deciding; run again to see it")
+    store.remember(request, "trust")
+    return trusted
 
 
 def ask(request) -> str:

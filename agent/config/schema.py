@@ -6,9 +6,9 @@ the key as written there, and what is allowed. docs/configuration.md is checked 
 by a test, so adding a setting means: a Config field, an entry here, a row there (and, when it
 runs commands or directs credentials, its name in agent.config.trust.NEEDS_TRUST).
 
-A small hand-written schema rather than pydantic: importing pydantic and building a model costs
-more than the whole `agent --help` start-up (measured in docs/configuration.md's notes), and we
-want our own one-line messages anyway.
+A small hand-written schema rather than pydantic: `python -X importtime -c "import pydantic"`
+measured 90-220 ms here, and building one small model several hundred ms more, on a path every
+command takes (this module imports in a few ms); and we want our own one-line messages anyway.
 """
 
 from __future__ import annotations
