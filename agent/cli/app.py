@@ -270,10 +270,15 @@ def doctor(
     api: ApiOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
-    """Check each model tier: configured, reachable, authenticated, able to call tools."""
+    """Check each model tier (configured, reachable, authenticated, able to call tools) and each MCP server."""
     from agent.model import doctor as check
 
-    rows = check(_config_here({"model": model, "api": api, "base_url": base_url}))
+    config = _config_here({"model": model, "api": api, "base_url": base_url})
+    rows = check(config)
+    if config.mcp_servers or config.ignored_settings:
+        from agent.extensions import doctor_rows
+
+        rows += doctor_rows(config, cwd=Path.cwd())  # each MCP server and its tools
     if json_out:
         print(json.dumps(rows, indent=2))
     else:

@@ -342,11 +342,27 @@ def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:
 
 def render_doctor(console: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
+        if r.get("kind") == "mcp_server":
+            _render_mcp_row(console, r)
+            continue
         mark = "[green]ok[/]  " if r["ok"] else "[red]FAIL[/]"
         line = f"{mark} {r['tier']}: {shown(r.get('provider', ''))} {shown(r.get('model', ''))}"
         if not r["ok"]:
             line += f" - {shown(r['problem'])}"
         console.print(line)
+
+
+def _render_mcp_row(console: Console, r: dict[str, Any]) -> None:
+    if r.get("skipped"):
+        console.print(f"[yellow]skip[/] MCP server {shown(r['name'])}: {shown(r['skipped'])}")
+        return
+    mark = "[green]ok[/]  " if r["ok"] else "[red]FAIL[/]"
+    line = f"{mark} MCP server {shown(r['name'])} ({r['transport']}): {len(r['tools'])} tool(s)"
+    console.print(line + ("" if r["ok"] else f" - {shown(r['problem'] or '')}"))
+    for tool in r["tools"]:
+        extra = ("" if tool["strict"] else ", non-strict schema") + ("" if tool["approve"] == "always" else
+                                                                      f", approve {tool['approve']}")
+        console.print(f"[dim]       {shown(tool['name'])}{extra}[/]")
 
 
 # ------------------------------------------------------------------- sessions (agent.cli.sessions)

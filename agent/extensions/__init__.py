@@ -147,3 +147,30 @@ def build_extensions(config, *, cwd: Path, emit: Callable[..., Any], approver=No
         hub.start()
     return Extensions(emit, hub=hub, hooks=hook_runner, approver=approver,
                       allow_ask=bool(getattr(config, "mcp_allow_ask", False)))
+
+
+def doctor_rows(config, *, cwd: Path) -> list[dict[str, Any]]:
+    """For `agent doctor`: one row per MCP server (started, listed, closed) with its tools, and
+    one per server the repository's config names but that was not trusted (never started)."""
+    from agent.errors import AgentError
+    from agent.extensions.config import parse_servers
+
+    rows: list[dict[str, Any]] = []
+    servers = parse_servers(getattr(config, "mcp_servers", None) or {})
+    if servers:
+        from agent.extensions.mcp_client import McpHub
+
+        hub = McpHub(servers, lambda *a, **k: None, cwd=cwd)
+        try:
+            hub.start()
+        except AgentError:
+            pass  # a required server failing is reported in its row like any other
+        finally:
+            hub.close()
+        rows = [{"kind": "mcp_server", "tier": f"mcp {d['name']}", **d} for d in hub.describe()]
+    ignored = sorted({key.split(".")[1] for key in getattr(config, "ignored_settings", None) or []
+                      if key.startswith("mcp_servers.") and key.count(".") >= 2})
+    rows += [{"kind": "mcp_server", "tier": f"mcp {name}", "name": name, "ok": True, "tools": [], "required": False,
+              "problem": None, "transport": "", "skipped": "repository config not trusted: not started"}
+             for name in ignored]
+    return rows

@@ -2,8 +2,8 @@
 
     python mcp_fixture_server.py MODE
 
-MODE: normal (lookup, add, shout, die), crash (exits at start), hang (never answers the
-handshake), many (50 tools), big (an answer of 100 000 characters).
+MODE: normal (lookup, add, shout, die, big, secret), crash (exits at start), hang (never answers
+the handshake), many (50 tools), marker FILE (normal, and writes FILE when started).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ mode = sys.argv[1] if len(sys.argv) > 1 else "normal"
 if mode == "crash":
     print("fixture server: cannot connect to the docs index", file=sys.stderr)
     sys.exit(3)
+if mode == "marker":  # proves the agent started it: writes the file named by argv[2]
+    with open(sys.argv[2], "w") as marker:
+        marker.write("started\n")
 if mode == "hang":
     time.sleep(3600)
 
