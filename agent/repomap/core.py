@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from agent.repomap import parse
 from agent.repomap.cache import DerivedCache, ParseCache
 from agent.repomap.files import FileEntry, git_dir, list_files
+from agent.repomap.focus import Focus, normalise, resolve
 from agent.repomap.index import MAPPED, TreeIndex, build, is_minor, tree_key
 from agent.repomap.render import tokenizer_on_disk
 from agent.repomap.symbols import EXTRACTOR_VERSION
 
 # Bump when ranking or rendering changes what a map says: it is part of every cached map's key.
-RANK_VERSION = 1
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PATHISH = re.compile(r"[\w.\-/]*[/.][\w.\-/]*\w")
+RANK_VERSION = 2
 KEEP = {"index": 4, "focus": 64}  # cached tree indexes and focuses kept on disk
 
 
@@ -52,16 +50,6 @@ class MapResult:
             "budget_tokens": self.budget_tokens,
             "tokenizer": self.tokenizer,
         }
-
-
-@dataclass
-class _Focus:
-    """What the task text and files say, resolved against one tree."""
-
-    first: list[int]  # files named, in order: shown first
-    personal: dict[int, float]  # PageRank's personalisation
-    mentioned: frozenset[str]  # identifiers the text names that the tree defines
-    named: set[int]  # files the focus names (by path or file name): never demoted
 
 
 class RepoMap:
@@ -161,13 +149,13 @@ class RepoMap:
         with self._lock:
             index = self._tree(*self._current())
         where = {p: i for i, p in enumerate(index.paths)}
-        targets = {where[p] for p in _normalise(paths, self.root) if p in where}
+        targets = {where[p] for p in normalise(paths, self.root) if p in where}
         return {index.paths[i] for i in index.importers(targets)}
 
     # -- ranking and rendering -----------------------------------------------------------
     def render(self, focus_text: str = "", focus_files: Iterable[str] = (),
                budget_tokens: int = 2048) -> MapResult:
-        focus_files = _normalise(focus_files, self.root)
+        focus_files = normalise(focus_files, self.root)
         with self._lock:
             entries, key = self._current()
             _, derived = self._caches()
@@ -180,7 +168,7 @@ class RepoMap:
                 with contextlib.suppress(TypeError):
                     return MapResult(**maps[budget_tokens])
             index = self._tree(entries, key)
-        focus = _resolve_focus(index, focus_text or "", focus_files)
+        focus = resolve(index.paths, index.definers, focus_text or "", focus_files)
         ranks = cached.get("ranks") if cached else None
         ident_rank = cached.get("ident_rank") if cached else None
         if not (isinstance(ranks, list) and len(ranks) == len(index.paths) and isinstance(ident_rank, list)
@@ -197,29 +185,7 @@ class RepoMap:
         return result
 
 
-def _resolve_focus(index: TreeIndex, focus_text: str, focus_files: list[str]) -> _Focus:
-    paths, definers = index.paths, index.definers
-    where = {p: i for i, p in enumerate(paths)}
-    words = set(_WORD.findall(focus_text))
-    mentioned = frozenset(w for w in words if w in definers and len(w) > 2)
-    first = [where[p] for p in focus_files if p in where]
-    first += [i for i in _named_paths(focus_text, paths) if i not in first]
-    personal: dict[int, float] = dict.fromkeys(first, 1.0)
-    named = set(first)
-    lowered = {w.lower() for w in words if len(w) > 2}
-    if lowered:
-        for i, p in enumerate(paths):
-            if _stem(p).lower() in lowered:
-                personal[i] = max(personal.get(i, 0.0), 0.5)
-                named.add(i)
-    for name in mentioned:
-        ds = definers[name]
-        for i in ds:
-            personal[i] = max(personal.get(i, 0.0), 0.5 / len(ds) ** 0.5)
-    return _Focus(first, personal, mentioned, named)
-
-
-def _render(index: TreeIndex, focus: _Focus, ranks: list[float], ident_rank: list[float],
+def _render(index: TreeIndex, focus: Focus, ranks: list[float], ident_rank: list[float],
             budget_tokens: int) -> MapResult:
     from agent.repomap.render import FileView, count_tokens, fit, tokenizer_name
 
@@ -235,7 +201,7 @@ def _render(index: TreeIndex, focus: _Focus, ranks: list[float], ident_rank: lis
         for i in order:
             if status[i] in MAPPED:  # not binary, huge, generated
                 defs = defs_of[i]
-                scores = [by_ident.get(d[0], 0.0) + (top if d[0] in mentioned else 0.0) for d in defs]
+                scores = [by_ident.get(d[0], 0.0) + top * mentioned.get(d[0], 0.0) for d in defs]
                 yield FileView(paths[i], ranks[i], defs, scores)
 
     text, shown = fit(views(), budget_tokens, pinned=len(focus.first))
@@ -256,37 +222,3 @@ def _render(index: TreeIndex, focus: _Focus, ranks: list[float], ident_rank: lis
                          "signature": v.defs[k][4]} for k in keep],
         } for v, keep in shown],
     )
-
-
-def _stem(path: str) -> str:
-    """PurePosixPath(path).stem, without building a path object per file."""
-    name = path[path.rfind("/") + 1 :]
-    dot = name.rfind(".")
-    return name[:dot] if 0 < dot < len(name) - 1 else name
-
-
-def _normalise(focus_files: Iterable[str], root: Path) -> list[str]:
-    out = []
-    for f in focus_files or ():
-        p = Path(f)
-        if p.is_absolute():
-            try:
-                p = p.resolve().relative_to(root)
-            except ValueError:
-                continue
-        s = PurePosixPath(p.as_posix()).as_posix()
-        out.append(s[2:] if s.startswith("./") else s)
-    return list(dict.fromkeys(out))
-
-
-def _named_paths(text: str, paths: list[str]) -> list[int]:
-    """Files the text names by path or file name (`agent/x.py`, `x.py`), in order of mention."""
-    out: list[int] = []
-    for token in _PATHISH.findall(text):
-        token = token.strip("./") if token.startswith("./") else token.rstrip(".")
-        if not token:
-            continue
-        for i, p in enumerate(paths):
-            if (p == token or p.endswith("/" + token)) and i not in out:
-                out.append(i)
-    return out

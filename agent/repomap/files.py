@@ -144,8 +144,19 @@ def list_files(root: Path, stats: dict[str, tuple] | None = None) -> list[FileEn
         names.extend(other_paths)
     stats = {} if stats is None else stats
     out = []
+    base = os.path.join(root, "")
+    lstat = os.lstat
     for path in names:
-        if skipped(path):
+        seen = stats.get(path)
+        if seen is not None:  # the common case, inlined: a file seen before, stat unchanged
+            try:
+                st = lstat(base + path)
+            except OSError:
+                continue
+            if (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino) == seen[:4]:
+                out.append(FileEntry(path, seen[4]))
+                continue
+        elif skipped(path):  # (a path in `stats` passed this before: the rules are constants)
             continue
         blob = _blob(root, path, stats, known.get(path), index_time)
         if blob != "":

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 
 DAMPING = 0.85
-MENTIONED = 10.0  # an identifier the task names
+MENTIONED = 10.0  # an identifier the task names as code (less for a plain word: focus.py)
 IMPORT_WEIGHT = 2.0  # one import statement naming a file, against one use of an identifier
 MINOR_SHARE = 0.1  # a test's or stub's share of an identifier it defines, against real code
 MINOR_RANK = 0.1  # and of its rank
@@ -30,12 +30,12 @@ NUMPY_MIN_EDGES = 150_000  # pure Python iterates ~5 ms per 50k edges
 class Graph:
     """The index's edges, weighted for one focus and normalised per file."""
 
-    def __init__(self, index, mentioned: frozenset[str] | set[str] = frozenset(),
-                 minor: list[bool] | None = None):
+    def __init__(self, index, mentioned: dict[str, float] | None = None, minor: list[bool] | None = None):
         n = self.n = len(index.paths)
         minor = minor or [False] * n
         self.idents = index.idents
-        boost = [MENTIONED if name in mentioned else 1.0 for name in index.idents]
+        mentioned = mentioned or {}
+        boost = [max(MENTIONED * mentioned[name], 1.0) if name in mentioned else 1.0 for name in index.idents]
         wts = [w * boost[k] for w, k in zip(index.wts, index.dst, strict=True)]
         totals = [0.0] * n
         for f, w in zip(index.src, wts, strict=True):

@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-# Map text averages 4.0 characters per o200k_base token (measured on Django's maps by
-# bench/repomap_bench.py); 3.8 so that the estimate errs a little high, never over budget.
-CHARS_PER_TOKEN = 3.8
+# Map text averages 4.0 characters per o200k_base token on Django's maps (bench/repomap_bench.py)
+# but 3.7-3.8 on smaller projects' (bench/repomap_rank_bench.py counts them); 3.6 so that the
+# estimate errs a little high, never over budget.
+CHARS_PER_TOKEN = 3.6
 _O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 
 
@@ -109,13 +110,18 @@ def _cut(view: FileView, left: int) -> list[int] | None:
     return keep
 
 
-def fit(views: Iterable[FileView], budget: int, share: float = 0.12,
+FILE_CAP = (64, 0.12, 192)  # tokens one file may take: at least, share of the budget, at most
+PINNED_CAP = 2  # times that for a file the task names
+
+
+def fit(views: Iterable[FileView], budget: int,
         pinned: int = 0) -> tuple[str, list[tuple[FileView, list[int]]]]:
     """The map text within `budget` tokens, and which definitions of which files it shows.
 
-    One file may take at most `share` of the budget (the first `pinned` files, those the task
-    names, three times that), so a 300-method module cannot crowd out the rest of the map: a
-    dozen files with their best definitions tell the model more than four files in full.
+    One file may take at most FILE_CAP's share of the budget, within its bounds (the first
+    `pinned` files, those the task names, PINNED_CAP times that), so a 300-method module cannot
+    crowd out the rest of the map: a dozen files with their best definitions tell the model
+    more than four files in full, and a bigger budget buys more files rather than longer ones.
     """
     out: list[str] = []
     shown: list[tuple[FileView, list[int]]] = []
@@ -126,7 +132,8 @@ def fit(views: Iterable[FileView], budget: int, share: float = 0.12,
         every = list(range(len(view.defs)))
         block = "\n".join(_lines(view, every)) + "\n"
         cost = count_tokens(block)
-        cap = max(int(budget * share * (3 if n < pinned else 1)), 64)
+        low, share, high = FILE_CAP
+        cap = max(min(int(budget * share), high), low) * (PINNED_CAP if n < pinned else 1)
         if cost <= min(left, cap):
             keep = every
         elif not view.defs:
