@@ -24,6 +24,9 @@ MENTIONED = 10.0  # an identifier the task names as code (less for a plain word:
 IMPORT_WEIGHT = 2.0  # one import statement naming a file, against one use of an identifier
 MINOR_SHARE = 0.1  # a test's or stub's share of an identifier it defines, against real code
 MINOR_RANK = 0.1  # and of its rank
+# 0.85^20 < 0.04: enough for the order of the files that fit in a map (on Django, 15 iterations
+# already give the same top 30 as 40 do); each iteration is a pass over every edge.
+ITERATIONS = 20
 NUMPY_MIN_EDGES = 150_000  # pure Python iterates ~5 ms per 50k edges
 
 
@@ -66,7 +69,7 @@ class Graph:
         self.dangling = [f for f in range(n) if not has_out[f]]
         self.minor = minor
 
-    def pagerank(self, personal: dict[int, float] | None = None, iters: int = 40,
+    def pagerank(self, personal: dict[int, float] | None = None, iters: int = ITERATIONS,
                  tol: float = 1e-5) -> tuple[list[float], list[float]]:
         """(rank of each file, rank each identifier hands its definers)."""
         n = self.n
@@ -121,20 +124,39 @@ class Graph:
         return r.tolist(), mass.tolist()
 
     def _python(self, p, iters, tol):
+        # Identifiers with one definer are plain file -> file edges: merged with the imports by
+        # (from, to), they make the loop about half as long. The others stay bipartite.
         k = len(self.idents)
+        definer_count = [0] * k
+        for t in self.d_ident:
+            definer_count[t] += 1
+        only = [-1] * k
+        for t, f in zip(self.d_ident, self.d_file, strict=True):
+            if definer_count[t] == 1:
+                only[t] = f
+        direct: dict[tuple[int, int], float] = {}
+        shared = []
+        for s, t, w in zip(self.src, self.dst, self.wts, strict=True):
+            f = only[t]
+            if f >= 0:
+                direct[s, f] = direct.get((s, f), 0.0) + w
+            else:
+                shared.append((s, t, w))
+        for s, t, w in zip(self.imp_src, self.imp_dst, self.imp_wts, strict=True):
+            direct[s, t] = direct.get((s, t), 0.0) + w
+        ff = [(s, t, w) for (s, t), w in direct.items()]
+        dedges = [(t, f, share) for t, f, share in zip(self.d_ident, self.d_file, self.d_share, strict=True)
+                  if definer_count[t] > 1]
         r = list(p)
-        mass = [0.0] * k
-        edges = list(zip(self.src, self.dst, self.wts, strict=True))
-        dedges = list(zip(self.d_ident, self.d_file, self.d_share, strict=True))
-        iedges = list(zip(self.imp_src, self.imp_dst, self.imp_wts, strict=True))
+        n = self.n
         for _ in range(iters):
             mass = [0.0] * k
-            for s, t, w in edges:
+            for s, t, w in shared:
                 mass[t] += r[s] * w
-            flow = [0.0] * self.n
+            flow = [0.0] * n
             for t, f, share in dedges:
                 flow[f] += mass[t] * share
-            for s, t, w in iedges:
+            for s, t, w in ff:
                 flow[t] += r[s] * w
             base = 1 - DAMPING + DAMPING * sum(r[f] for f in self.dangling)
             new = [base * v + DAMPING * x for v, x in zip(p, flow, strict=True)]
@@ -144,4 +166,7 @@ class Graph:
             r = new
             if done:
                 break
+        mass = [0.0] * k  # every identifier's mass, once, for scoring definitions
+        for s, t, w in zip(self.src, self.dst, self.wts, strict=True):
+            mass[t] += r[s] * w
         return r, mass
