@@ -136,6 +136,28 @@ def d_tabs(d: Diff, rng: random.Random) -> None:
                 h.body[i] = ln[0] + "    " * ind + t[ind:]
 
 
+def d_reindent_context(d: Diff, rng: random.Random) -> None:
+    """Context and - lines re-typed with the other indentation character, + lines left as the file has them.
+
+    A model that re-typed the context but copied its added lines from the file: on space-indented
+    files each indentation step of the context becomes a tab, on the tab-indented variant (see
+    make_case) each tab becomes four spaces. The engine must re-indent no added line here.
+    """
+    for h in d.hunks:
+        widths = [len(ln[1:]) - len(ln[1:].lstrip(" ")) for ln in h.body if ln[:1] in " -+" and ln[1:].strip()]
+        step = next((w for w in sorted(set(widths)) if w), 4)
+        for i, ln in enumerate(h.body):
+            if ln[:1] not in " -" or not ln[1:].strip():
+                continue
+            t = ln[1:]
+            if t[:1] == "\t":
+                ind = len(t) - len(t.lstrip("\t"))
+                h.body[i] = ln[0] + "    " * ind + t[ind:]
+            else:
+                ind = len(t) - len(t.lstrip(" "))
+                h.body[i] = ln[0] + "\t" * (ind // step) + " " * (ind % step) + t[ind:]
+
+
 _CURLY = [("'", "\u2019"), ('"', "\u201c"), (" - ", " \u2013 "), ("--", "\u2014"), ("...", "\u2026")]
 
 
@@ -212,6 +234,7 @@ DAMAGE = {
     "trailing-ws": d_trailing_ws,
     "indent-shift": d_indent_shift,
     "tabs-to-spaces": d_tabs,
+    "reindented-context": d_reindent_context,
     "unicode-punct": d_unicode,
     "missing-context": d_missing_context,
     "missing-context-at-change": d_missing_context_at_change,

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from agent.patch.align import align, anchored, blank_slide, enough_matched, loose_insertion
+from agent.patch.indent import IndentMap, indent_map
 
 LEVELS = ["exact", "whitespace", "indentation", "unicode", "blank-lines", "context-lines", "trimmed"]
 CONTIGUOUS = 4  # levels before this index compare a contiguous block line by line
@@ -62,6 +63,7 @@ class Match:
     indent: IndentMap | None = None
     trimmed: tuple[int, int] = (0, 0)
     extras: list[tuple[int, int]] = field(default_factory=list)  # (hunk line, file line) the hunk lacks
+    added: dict[int, str] = field(default_factory=dict)  # hunk line -> text to write, when re-indented
 
 
 @dataclass
@@ -73,45 +75,6 @@ class Located:
     @property
     def ambiguous(self) -> bool:
         return self.match is None and len(self.candidates) > 1
-
-
-def _indent(s: str) -> str:
-    return s[: len(s) - len(s.lstrip(" \t"))]
-
-
-def _width(ind: str, tab: int) -> int:
-    return len(ind.expandtabs(tab))
-
-
-@dataclass
-class IndentMap:
-    """A uniform indentation shift (possibly tabs <-> spaces) from the hunk's lines to the file's."""
-
-    delta: int
-    tab: int
-    file_tabs: bool
-    identity: bool
-
-    def apply(self, line: str) -> str:
-        if self.identity or not line.strip():
-            return line
-        ind = _indent(line)
-        w = max(0, _width(ind, self.tab) + self.delta)
-        new = ("\t" * (w // self.tab) + " " * (w % self.tab)) if self.file_tabs else " " * w
-        return new + line[len(ind):]
-
-
-def indent_map(pairs: list[tuple[str, str]]) -> IndentMap | None:
-    """The uniform shift mapping hunk indentation to file indentation, or None if there is none."""
-    pairs = [(h, f) for h, f in pairs if h.strip() and f.strip()]
-    if all(_indent(h) == _indent(f) for h, f in pairs):
-        return IndentMap(0, 8, False, True)
-    file_tabs = any("\t" in _indent(f) for _, f in pairs)
-    for tab in (4, 8, 2):
-        deltas = {_width(_indent(f), tab) - _width(_indent(h), tab) for h, f in pairs}
-        if len(deltas) == 1:
-            return IndentMap(deltas.pop(), tab, file_tabs, False)
-    return None
 
 
 class FileIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.patch.align import blank_removal_guess, blank_run_guess
+from agent.patch.indent import UnsureIndent, added_texts
 from agent.patch.match import LEVELS, FileIndex, Match, locate
 from agent.patch.parse import Hunk
 from agent.patch.report import (
@@ -71,6 +72,16 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
                          "the file has, and the unchanged non-blank line on each side.\n"
                          + closest_region(index, hunk.old_lines))
             continue
+        if m.indent is not None and not m.indent.identity:
+            try:
+                m.added = added_texts(hunk.lines, m.pairs, tf.lines, m.indent)
+            except UnsureIndent as e:
+                hr.status = REJECTED
+                hr.reason = ("uncertain: the hunk's context is indented differently from the file, and "
+                             f"added line {e.args[0].strip()[:60]!r} could be in either style")
+                hr.detail = ("Copy the context lines exactly as the file has them (same tabs or spaces) "
+                             "and indent the added lines the same way.\n" + closest_region(index, hunk.old_lines))
+                continue
         hr.level, hr.line = level_name(m.level), m.start + 1
         if hunk.old_start is not None:
             offset = m.anchor - (hunk.old_start - 1)
@@ -106,6 +117,7 @@ def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFi
     cur = 0
     n = len(tf.lines)
     final_nl = tf.final_newline
+    changed: list[tuple[int, int, int, int]] = []
 
     def keep(i: int) -> None:
         out_lines.append(tf.lines[i])
@@ -119,14 +131,14 @@ def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFi
         extras: dict[int, list[int]] = {}
         for hi, fi in m.extras:
             extras.setdefault(hi, []).append(fi)
-        reindent = m.indent is not None and not m.indent.identity
+        old_at, new_at = m.start, len(out_lines)
         for hi, (kind, text) in enumerate(hunk.lines):
             for fi in extras.get(hi, ()):  # file lines the hunk lacks stay right before this line
                 while cur <= fi:
                     keep(cur)
                     cur += 1
             if kind == "+":
-                out_lines.append(m.indent.apply(text) if reindent else text)
+                out_lines.append(m.added.get(hi, text))
                 out_ends.append(eol)
             elif hi in at:
                 while cur < at[hi]:  # file lines the hunk's context skipped: kept as they are
@@ -138,6 +150,7 @@ def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFi
         while cur < m.end:
             keep(cur)
             cur += 1
+        changed.append((old_at, m.end, new_at, len(out_lines)))
         if m.end >= n:  # the hunk reaches the end: its \ No newline markers decide
             if hunk.new_no_eol:
                 final_nl = False
@@ -151,4 +164,4 @@ def _build(tf: TextFile, placed: list[tuple[Match, Hunk, HunkResult]]) -> TextFi
         out_ends[-1] = (tf.ends[-1] or eol) if final_nl else ""
         if final_nl and not out_ends[-1]:
             out_ends[-1] = eol
-    return TextFile(out_lines, out_ends, tf.encoding, eol)
+    return TextFile(out_lines, out_ends, tf.encoding, eol, changed)

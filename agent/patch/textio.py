@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13, 27}
@@ -19,6 +19,8 @@ class TextFile:
     ends: list[str]  # the ending of each line ("" only possible for the last one)
     encoding: str
     eol: str  # dominant ending, used for added lines
+    # (old start, old end, new start, new end) line ranges each hunk replaced, when built by a patch
+    changed: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def final_newline(self) -> bool:

@@ -33,7 +33,7 @@ def _edit(text: str, rng: random.Random) -> str:
 
 def _damage(diff: str, rng: random.Random) -> str:
     kinds = rng.sample(["numbers", "trailing", "unicode", "prefix", "fence", "crlf-diff", "drop-context",
-                        "extra-context"], rng.randint(0, 3))
+                        "extra-context", "retyped-context"], rng.randint(0, 3))
     out = []
     for line in diff.split("\n"):
         # A context line the model left out, anywhere (right next to added lines too: then the
@@ -42,6 +42,11 @@ def _damage(diff: str, rng: random.Random) -> str:
             continue
         if line[:1] == " " and "extra-context" in kinds and rng.random() < 0.15:
             out.append(rng.choice([" ", "     pass", "     return None"]))  # a line the file may lack there
+        if line[:1] in (" ", "-") and not line.startswith("---") and "retyped-context" in kinds:
+            # the model re-typed the context with tabs (its added lines stay as the file has them)
+            body = line[1:]
+            spaces = len(body) - len(body.lstrip(" "))
+            line = line[0] + "\t" * (spaces // 4) + " " * (spaces % 4) + body[spaces:]
         if line.startswith("@@") and "numbers" in kinds:
             line = "@@ @@"
         elif line[:1] in (" ", "-") and not line.startswith("---"):
