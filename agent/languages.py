@@ -35,6 +35,12 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
     ".rb": ("ruby", "tree_sitter_ruby", "language"),
 }
 
+# Extensions more than one grammar claims: a `.h` header is C or C++. Callers that must not mistake
+# one for the other (the patch syntax guard) try each; the first is the default (_GRAMMARS).
+_ALTERNATIVES: dict[str, list[tuple[str, str, str]]] = {
+    ".h": [("c", "tree_sitter_c", "language"), ("cpp", "tree_sitter_cpp", "language")],
+}
+
 
 def language_name(path: str | PurePath) -> str | None:
     """The language of a file by its extension, or None when we have no grammar for it."""
@@ -68,3 +74,19 @@ def parser_for(path: str | PurePath):
     from tree_sitter import Parser
 
     return Parser(lang)
+
+
+def parser_candidates(path: str | PurePath) -> list[tuple[str, object]]:
+    """(language name, fresh tree_sitter.Parser) for every grammar that may fit the file, default first."""
+    suffix = PurePath(path).suffix.lower()
+    entries = _ALTERNATIVES.get(suffix) or ([_GRAMMARS[suffix]] if suffix in _GRAMMARS else [])
+    out = []
+    for name, module, func in entries:
+        try:
+            lang = _language(module, func)
+        except (ImportError, AttributeError, ValueError):
+            continue
+        from tree_sitter import Parser
+
+        out.append((name, Parser(lang)))
+    return out

@@ -171,6 +171,7 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
         for h in fr.hunks:
             h.status, h.level, h.line = APPLIED, "exact", 1
         after_text = text
+        changed = None
     else:
         tf = TextFile.decode(before_bytes)
         after = apply_hunks(tf, fp.hunks, fr)
@@ -189,10 +190,11 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
             fr.error = f"the new text cannot be written in the file's encoding ({tf.encoding}): {e.reason}"
             return
         after_text = after.text()
+        changed = after.changed
 
     if syntax_check and new_bytes != before_bytes:
         before_text = tf.text() if before_bytes is not None else None
-        err = new_syntax_error(fr.path, before_text, after_text)
+        err = new_syntax_error(fr.path, before_text, after_text, changed)
         if err:
             fr.error = err
             return
