@@ -160,6 +160,16 @@ def close_run(result: RunResult, state: RunState, workspace, model, started: flo
     events.emit("session_finished", **result.to_dict())
 
 
+def user_extension_keys(config: Config) -> frozenset[str]:
+    """Which of mcp_servers / hooks are the person's own (user config, flags), not a trusted
+    repository's: only their hooks may run outside the sandbox."""
+    request = getattr(config, "repo_trust", None)
+    from_repo = set()
+    if request is not None and request.trusted:
+        from_repo = {name.split(".")[0] for name in request.names}
+    return frozenset(k for k in ("mcp_servers", "hooks") if k not in from_repo)
+
+
 def start_extensions(config: Config, workspace, repo, session_id: str, intent: str, events: EventBus, approver,
                      sandbox=None):
     """MCP servers and hooks (agent.extensions), or None when none are configured (the SDK is
@@ -168,7 +178,8 @@ def start_extensions(config: Config, workspace, repo, session_id: str, intent: s
         return None
     from agent.extensions import build_extensions
 
-    extensions = build_extensions(config, cwd=workspace.root, emit=events.emit, approver=approver, sandbox=sandbox)
+    extensions = build_extensions(config, cwd=workspace.root, emit=events.emit, approver=approver, sandbox=sandbox,
+                                  user_keys=user_extension_keys(config))
     extensions.set_session(session_id=session_id, intent=intent, branch=workspace.branch,
                            worktree=str(workspace.root), repo=str(repo.root))
     events.subscribe(extensions.observe)

@@ -3,7 +3,8 @@
     python mcp_fixture_server.py MODE
 
 MODE: normal (lookup, add, shout, die, big, secret), crash (exits at start), hang (never answers
-the handshake), many (50 tools), marker FILE (normal, and writes FILE when started).
+the handshake), many (50 tools), marker FILE (normal, and writes FILE when started), http PORT
+(normal plus whoami, over streamable HTTP on 127.0.0.1:PORT).
 """
 
 from __future__ import annotations
@@ -67,4 +68,16 @@ else:
         """Whether the server sees the person's API key."""
         return "key=" + os.environ.get("OPENAI_API_KEY", "<none>") + " team=" + os.environ.get("TEAM", "<none>")
 
-server.run()
+    if mode == "http":
+        from mcp.server.mcpserver import Context
+
+        @server.tool()
+        def whoami(ctx: Context) -> str:
+            """The X-Team-Token header of this request."""
+            request = getattr(ctx.request_context, "request", None)
+            return "token=" + (request.headers.get("x-team-token", "<none>") if request is not None else "<no request>")
+
+if mode == "http":
+    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+else:
+    server.run()

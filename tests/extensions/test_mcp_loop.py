@@ -131,3 +131,36 @@ def test_ask_without_a_terminal_is_denied_unless_allowed(loop_run, calc_repo):
                        "add sub", mcp_servers=ask, mcp_allow_ask=True)
     assert allowed.result.status == "done", allowed.result.message
     assert [a["decision"] for a in allowed.of_type("mcp_tool_approval")] == ["approved"]
+
+
+def test_a_streamable_http_server_gets_its_headers_from_the_environment(loop_run, calc_repo, monkeypatch):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.extensions.conftest import FIXTURE_SERVER
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, FIXTURE_SERVER, "http", str(port)], stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        monkeypatch.setenv("TEAM_TOKEN", "t-123")
+        turns = [{"tool_calls": [call("mcp__web__whoami"), call("mcp__web__lookup", topic="sessions")]},
+                 {**plan_turn("Add sub"), "expect": ["token=t-123", "The docs say: sessions"]}, *ONE_STEP]
+        run = loop_run(calc_repo, turns, "add sub", mcp_servers={
+            "web": {"url": f"http://127.0.0.1:{port}/mcp", "headers_env": {"X-Team-Token": "TEAM_TOKEN"}}})
+    finally:
+        proc.kill()
+        proc.wait()
+    assert run.result.status == "done", run.result.message
+    assert [(s["name"], s["transport"]) for s in run.of_type("mcp_server_started")] == [("web", "http")]
