@@ -100,3 +100,15 @@ def test_hooks_see_no_credentials(tmp_path):
     added = hooks.post_tool({"event": "post_tool", "tool": {"name": "read_file", "arguments": {}},
                              "result": {"ok": True, "output": ""}})
     assert added == ["MY_COLOUR"]
+
+
+def test_the_sdk_is_not_imported_without_servers():
+    import subprocess
+
+    code = ("import sys\nfrom pathlib import Path\nimport agent.cli.app, agent.core.driver, agent.core.loop\n"
+            "from agent.config import Config\nfrom agent.core.driver import start_extensions\n"
+            "assert start_extensions(Config(), None, None, 's', 'i', None, None) is None\n"
+            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'agent.extensions'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
