@@ -4,14 +4,14 @@ Each query captures definitions as `@def.<kind>` (the whole node) with their `@n
 identifier as `@ref`. One combined query run with `captures()` is about a third cheaper than
 separate definition and reference passes, which matters on cold maps of thousands of files.
 
-Python references are read from the text instead (pyrefs.py): a regex pass is cheaper than
-capturing every identifier node, and it tells imports, attribute uses and calls apart.
+Python is read from the text instead (pyscan.py): regular expressions are several times cheaper
+than a parse and query, and they tell imports, attribute uses and calls apart.
 
 A file's record is a plain tuple so it pickles/marshals cheaply:
     (status, defs, refs, imports)
     status:  "ok" (parsed), "text" (no grammar), "binary", "huge", "generated"
     defs:    [(name, kind, line (1-based), depth, signature), ...] in source order
-    refs:    {identifier: weight}: 1 per bare use, more per attribute use or call (pyrefs.py);
+    refs:    {identifier: weight}: 1 per bare use, more per attribute use or call (pyscan.py);
              other languages count every identifier node once
     imports: [(module, [names])]: Python's `import a.b` is ("a.b", []), `from ..x import y, z`
              is ("..x", ["y", "z"]); resolved to files by imports.py. Empty for other languages.
@@ -24,10 +24,10 @@ from collections import Counter
 from functools import cache
 
 from agent.languages import language_for, language_name
-from agent.repomap.pyrefs import python_refs
+from agent.repomap.pyscan import scan
 
 # Bump when the queries or the record shape change: it is part of the cache location.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 MAX_PARSE_BYTES = 512 * 1024  # larger files are almost always generated or data
 MAX_SIG = 160
 
@@ -66,10 +66,6 @@ _C_DEFS = """
 """
 
 QUERIES: dict[str, str] = {
-    "python": """
-(class_definition name: (identifier) @name) @def.class
-(function_definition name: (identifier) @name) @def.function
-""",
     "javascript": _JS_DEFS + "(class_declaration name: (identifier) @name) @def.class\n" + _JS_REFS,
     "typescript": _TS_DEFS + _JS_REFS.replace("(identifier)", "(identifier) (type_identifier)"),
     "tsx": _TS_DEFS + _JS_REFS.replace("(identifier)", "(identifier) (type_identifier)"),
@@ -171,6 +167,8 @@ def extract(path: str, src: bytes) -> tuple:
     if why:
         return (why, [], {}, [])
     name, lang = _language(path)
+    if name == "python":
+        return ("ok", *scan(src))
     if lang is None or name not in QUERIES:
         return ("text", [], {}, [])
     from tree_sitter import Parser, QueryCursor
@@ -178,9 +176,6 @@ def extract(path: str, src: bytes) -> tuple:
     tree = Parser(lang).parse(src)
     caps = QueryCursor(_query(name, lang)).captures(tree.root_node)
     defs = _definitions(src, caps, name)
-    if name == "python":
-        refs, imports = python_refs(src)
-        return ("ok", defs, refs, imports)
     counts = Counter(src[n.start_byte : n.end_byte] for n in caps.get("ref", ()))
     # decode once per distinct name, not per occurrence
     return ("ok", defs, {k.decode("utf-8", "replace"): v for k, v in counts.items() if len(k) > 1}, [])

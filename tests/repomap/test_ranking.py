@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.repomap import RepoMap
 from agent.repomap.index import resolve_imports
-from agent.repomap.pyrefs import python_refs
+from agent.repomap.pyscan import references
 from tests.repomap.conftest import init_repo
 
 
@@ -66,7 +66,7 @@ def test_attribute_uses_and_calls_count_more_than_bare_names(tmp_path):
         "user.py": "def use(m):\n    m.beta()\n    return alpha\n",
     })
     assert order(root, tmp_path / "c") == ["b.py", "a.py", "user.py"]
-    refs, _ = python_refs(b"x = alpha\nm.beta()\ngamma()\nobj.delta\n")
+    refs, _ = references(b"x = alpha\nm.beta()\ngamma()\nobj.delta\n")
     assert refs == {"alpha": 1, "beta": 5, "gamma": 3, "delta": 3, "obj": 1}
 
 

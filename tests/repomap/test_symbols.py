@@ -103,3 +103,33 @@ def test_every_language_maps_to_its_exact_definitions(polyglot, cache_dir):
     # files without a grammar still appear, by path
     assert got["README.md"] == []
     assert res.total_symbols == res.symbols == sum(len(v) for v in EXPECTED.values()) + 1  # + untracked.py
+
+
+def test_python_definitions_from_text_follow_blocks_strings_and_long_headers():
+    from agent.repomap.pyscan import definitions
+
+    src = (
+        'class Model:\n'
+        '    """Docs.\n'
+        'def not_a_function():\n'
+        '    """\n'
+        '    async def fetch(self, url: str = "a:(b", *,\n'
+        '                    retries=3) -> "Result":\n'
+        '        def inner(): pass\n'
+        '        return inner\n'
+        'if TYPE_CHECKING:\n'
+        '    def typed(x: int) -> int: ...\n'
+        'class Héllo(Base[int], metaclass=Meta):  # comment\n'
+        '    def __init__(\n'
+        '        self,\n'
+        '    ) -> None:\n'
+        '        pass\n'
+    ).encode()
+    assert definitions(src) == [
+        ("Model", "class", 1, 0, "class Model"),
+        ("fetch", "method", 5, 1, 'async def fetch(self, url: str = "a:(b", *, retries=3) -> "Result"'),
+        ("inner", "function", 7, 2, "def inner()"),
+        ("typed", "function", 10, 0, "def typed(x: int) -> int"),
+        ("Héllo", "class", 11, 0, "class Héllo(Base[int], metaclass=Meta)"),
+        ("__init__", "method", 12, 1, "def __init__(self) -> None"),
+    ]
