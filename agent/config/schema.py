@@ -253,6 +253,8 @@ SETTINGS: dict[str, Setting] = {
     "max_attempts": Setting(integer(1), "tries per step at passing the tests"),
     "max_steps": Setting(integer(1), "at most this many plan steps"),
     "max_turns": Setting(integer(1), "model turns per attempt"),
+    "request_deadline": Setting(number(above=0), "seconds for one model request, the whole streamed answer included"),
+    "retry_budget": Setting(number(above=0), "seconds for one model call with all its retries and waits"),
     "max_cost": Setting(number(above=0), "stop (exit 5) before spending more USD than this"),
     "max_tokens": Setting(integer(1), "stop (exit 5) before using more tokens than this"),
     "syntax_check": Setting(boolean(), "refuse edits that break the syntax"),

@@ -35,3 +35,10 @@ def test_the_trust_column_matches_the_code():
 def test_readme_links_the_configuration_doc():
     readme = (DOC.parents[1] / "README.md").read_text()
     assert "docs/configuration.md" in readme
+
+
+def test_every_environment_variable_is_documented():
+    from agent.config import ENV_VARS
+
+    text = DOC.read_text()
+    assert [var for var in ENV_VARS if f"`{var}`" not in text] == []
