@@ -25,9 +25,10 @@
     │                                  (or in planning) without finishing it
     ├── Rejected                    4  the person rejected the plan or quit at a step
     ├── BudgetExceeded              5  --max-cost / --max-tokens would be passed by the next call
+    ├── Incomplete                  6  a step was skipped or left without its change
     └── Interrupted               130  Ctrl-C / SIGTERM
 
-Errors that carry control flow (TestsFailed, Rejected, BudgetExceeded, Interrupted) end a run
+Errors that carry control flow (TestsFailed, Rejected, BudgetExceeded, Incomplete, Interrupted) end a run
 cleanly: work already committed stays committed and the run's result says which one ended it.
 Every provider error becomes one of the ModelError classes in one place
 (agent/model/retry.py:classify); the (internal) ones never end a run on their own unless the
@@ -140,17 +141,25 @@ class BudgetExceeded(AgentError):
     status = "budget_exceeded"
 
 
+class Incomplete(AgentError):
+    """The run got to its end, but not every step is committed or explicitly needed no change."""
+
+    exit_code = 6
+    status = "incomplete"
+
+
 class Interrupted(AgentError):
     exit_code = 130
     status = "interrupted"
 
 
 EXIT_CODES = {
-    0: "all steps done and the tests pass",
+    0: "every step committed (or explicitly needing no change) and the tests ran and pass",
     1: "agent or model error",
     2: "usage error (flags, config, not a git repository, approval needed without a terminal)",
     3: "a step's tests still fail after its attempts, or the model ran out of turns (--max-turns)",
     4: "rejected: the plan or a step was rejected, or the person quit",
     5: "a budget (--max-cost / --max-tokens) ran out",
+    6: "incomplete: a step was skipped or left without its change (committed steps stay)",
     130: "interrupted (Ctrl-C)",
 }

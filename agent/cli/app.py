@@ -48,11 +48,12 @@ def _root(
 
 def _run_options(
     max_steps, max_turns, max_attempts, max_cost, max_tokens, model, api, base_url, test_command, test_timeout, no_syntax_check,
+    test_strategy=None,
 ) -> dict:
     return {
         "max_steps": max_steps, "max_turns": max_turns, "max_attempts": max_attempts, "max_cost": max_cost, "max_tokens": max_tokens,
         "model": model, "api": api, "base_url": base_url, "test_command": test_command, "test_timeout": test_timeout,
-        "syntax_check": False if no_syntax_check else None,
+        "syntax_check": False if no_syntax_check else None, "test_strategy": test_strategy,
     }
 
 
@@ -69,6 +70,8 @@ ApiOpt = Annotated[str | None, typer.Option("--api", help="responses (OpenAI) or
 BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")]
 TestCmdOpt = Annotated[str | None, typer.Option("--test-command", help="Shell command that runs the tests.")]
 TestTimeoutOpt = Annotated[float | None, typer.Option("--test-timeout", help="Seconds before a test run is killed.")]
+TestStrategyOpt = Annotated[str | None, typer.Option(
+    "--test-strategy", help="affected-first (default): the tests the change affects first, then the full suite; full: only the full suite.")]
 NoSyntaxOpt = Annotated[bool, typer.Option("--no-syntax-check", help="Don't refuse edits that break the syntax.")]
 
 
@@ -87,6 +90,7 @@ def run(
     base_url: BaseUrlOpt = None,
     test_command: TestCmdOpt = None,
     test_timeout: TestTimeoutOpt = None,
+    test_strategy: TestStrategyOpt = None,
     no_syntax_check: NoSyntaxOpt = False,
     background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
     output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
@@ -99,7 +103,7 @@ def run(
 
     repo = Repo.find(Path.cwd())
     overrides = _run_options(max_steps, max_turns, max_attempts, max_cost, max_tokens, model, api, base_url,
-                             test_command, test_timeout, no_syntax_check)
+                             test_command, test_timeout, no_syntax_check, test_strategy)
     config = load_config(repo.root, overrides, trust_repo=True if trust_repo_config else None)
     config = settle_trust(config, yes=yes, reload=lambda trusted: load_config(repo.root, overrides, trust_repo=trusted))
     if background:

@@ -167,9 +167,17 @@ class Renderer:
         self._say(f"  diff {mark}: {shown(', '.join(d['files']) or d['summary'])}")
 
     def _on_tests_run(self, d):
-        colour = "green" if d["passed"] else "red"
-        scope = "before any change" if d.get("baseline") else "full suite" if d.get("full") else "tests"
+        verdict = d.get("verdict") or {}
+        ok = verdict.get("passed", d["passed"])
+        colour = "green" if ok else "red"
+        if d.get("scope") == "affected":  # "affected: 12 tests, 1 failed in 0.8 s"
+            failed = len(d.get("failing") or [])
+            self._say(f"  affected: [{colour}]{d.get('tests_run') or 0} tests, {failed} failed in {d['duration']:.1f} s[/]")
+            return
+        scope = f"before any change ({shown(d['command'])})" if d.get("baseline") else "full suite" if d.get("full") else "tests"
         self._say(f"  {scope}: [{colour}]{shown(d['summary'])}[/]")
+        for reason in verdict.get("reasons") or []:
+            self._say(f"  [red]not accepted[/]: {shown(reason)}")
 
     def _on_commit_created(self, d):
         self._say(f"[green]committed[/] {d['sha'][:8]} {shown(d['message'])}")
@@ -179,8 +187,10 @@ class Renderer:
             cost = "unknown" if d.get("cost") is None else f"${d['cost']:.4f}"
             self._say(f"[dim]  step {d['index']}: {d['usage']['input_tokens']} tokens in, "
                       f"{d['usage']['output_tokens']} out, cost {cost}[/]")
-        if d["status"] == "unchanged":
-            self._say(f"[yellow]step {d['index']} changed nothing[/]: not committed")
+        if d["status"] in ("no_change_needed", "unchanged"):
+            self._say(f"[yellow]step {d['index']} needed no change[/] (the model said so; tests pass): nothing committed")
+        elif d["status"] == "failed":
+            self._say(f"[red]step {d['index']} not done[/]: nothing committed")
         elif d["status"] == "skipped":
             self._say(f"[yellow]step {d['index']} skipped[/]: its changes were reverted")
 
@@ -300,6 +310,10 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
     rule(console, f"[{colour}]{status}[/] (exit {code})")
     if result.get("message"):
         console.print(shown(result["message"]))
+    if result.get("test_command"):
+        console.print(f"[dim]tests: {shown(result['test_command'])}[/]")
+    for what in result.get("unverified") or []:
+        console.print(f"[yellow]not checked[/]: {shown(what)}")
     plan = result.get("plan") or {}
     for s in plan.get("steps", []):
         sha = f" {s['commit'][:8]}" if s.get("commit") else ""

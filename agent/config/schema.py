@@ -250,6 +250,8 @@ SETTINGS: dict[str, Setting] = {
     "effort": _effort_table(),
     "test_command": Setting(text(what="a command"), "command that runs the tests (default: detected)"),
     "test_timeout": Setting(number(above=0), "seconds before a test run is killed"),
+    "test_strategy": Setting(text(("affected-first", "full")),
+                             "at finish_step, the affected tests first, then the full suite; or only the full suite"),
     "max_attempts": Setting(integer(1), "tries per step at passing the tests"),
     "max_steps": Setting(integer(1), "at most this many plan steps"),
     "max_turns": Setting(integer(1), "model turns per attempt"),

@@ -32,6 +32,7 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "OPENAI_BASE_URL": ("base_url", str),
     "AGENT_TEST_COMMAND": ("test_command", str),
     "AGENT_TEST_TIMEOUT": ("test_timeout", float),
+    "AGENT_TEST_STRATEGY": ("test_strategy", str),
     "AGENT_MAX_ATTEMPTS": ("max_attempts", int),
     "AGENT_MAX_STEPS": ("max_steps", int),
     "AGENT_MAX_TURNS": ("max_turns", int),
@@ -55,6 +56,7 @@ class Config:
     )
     test_command: str | None = None  # None: detect (pytest for Python projects)
     test_timeout: float = 600.0
+    test_strategy: str = "affected-first"  # or "full": see agent.testsuite.affected
     max_attempts: int = 3
     max_steps: int | None = 20  # a longer plan is refused (the model is asked to merge steps)
     max_turns: int = 40  # model turns per attempt (planning round or step attempt); see agent.core.loop
@@ -92,6 +94,8 @@ class Config:
             raise ConfigError("max_turns must be at least 3")
         if self.request_deadline <= 0 or self.retry_budget <= 0:
             raise ConfigError("request_deadline and retry_budget must be positive (seconds)")
+        if self.test_strategy not in ("affected-first", "full"):
+            raise ConfigError(f"test_strategy must be 'affected-first' or 'full', not {self.test_strategy!r}")
 
 
 _FIELDS = {f.name: f for f in fields(Config)}

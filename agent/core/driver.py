@@ -36,6 +36,12 @@ class RunResult:
     commits: list[dict[str, Any]] = field(default_factory=list)
     files_changed: list[str] = field(default_factory=list)
     tests: dict[str, Any] | None = None
+    test_command: str | None = None  # what ran the tests (detected or configured); None: no test command
+    preexisting_failures: list[str] = field(default_factory=list)  # exact ids failing before any change
+    new_failures: list[str] = field(default_factory=list)  # exact ids failing in the last run, not at baseline
+    tests_run: int | None = None  # tests that really ran in the last test run (None: the runner doesn't say)
+    unverified: list[str] = field(default_factory=list)  # what could not be checked (collection errors, ...)
+    steps: list[dict[str, Any]] = field(default_factory=list)  # [{index, title, outcome, commit}]
     usage: dict[str, int] = field(default_factory=dict)
     cost: float | None = None
     duration: float = 0.0
@@ -125,6 +131,11 @@ def run_session(
             events.emit("instructions_loaded", files=[path for path, _ in instructions])
         repo_map = _repo_map(workspace.root)
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
+        state.test_command = tests.command
+        if tests.command and not tests.format.structured:
+            state.unverified.append(f"{tests.command}: no per-test results (judged by its exit code)")
+            events.emit("warning", message=f"tests: {tests.command} gives no per-test results; a step passes only "
+                                           "when it exits 0 (old failures can't be told from new ones)")
         if not tests.command:
             events.emit("warning", message="no test command configured or detected: steps are checked by review only")
         elif config.baseline_tests:
@@ -189,6 +200,15 @@ def start_extensions(config: Config, workspace, repo, session_id: str, intent: s
 def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:
     result.plan = state.plan.to_dict() if state.plan else None
     result.tests = state.last_tests and {**state.last_tests, "preexisting_failures": state.baseline_failures}
+    result.preexisting_failures = list(state.baseline_failures)
+    verdict = (state.last_tests or {}).get("verdict") or {}
+    result.test_command = state.test_command
+    result.new_failures = list(verdict.get("new_failures") or [])
+    result.tests_run = verdict.get("tests_run", (state.last_tests or {}).get("tests_run"))
+    result.unverified = list(dict.fromkeys([*state.unverified, *(verdict.get("unverified") or [])]))
+    if state.plan is not None:
+        result.steps = [{"index": s.index, "title": s.title, "outcome": s.status, "commit": s.commit}
+                        for s in state.plan.steps]
     if workspace is not None:
         try:
             result.commits = workspace.commits()

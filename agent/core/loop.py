@@ -15,12 +15,21 @@ from typing import Any
 
 from agent.config import Config
 from agent.core import prompts
+from agent.core.checks import StepChecks, verdict_event
 from agent.core.conversation import Conversation, ToolCall
 from agent.core.plan import Plan, PlanStep, StepReview
 from agent.core.seams import Approver, Model
-from agent.errors import AgentError, Interrupted, ModelError, Rejected, TestsFailed, TurnsExhausted
+from agent.errors import (
+    AgentError,
+    Incomplete,
+    Interrupted,
+    ModelError,
+    Rejected,
+    TestsFailed,
+    TurnsExhausted,
+)
 from agent.events import EventBus
-from agent.testsuite.baseline import Baseline, known_failures, only_known_failures
+from agent.testsuite.baseline import Baseline
 from agent.tools import validate
 from agent.tools.dispatch import SPECS, ToolBox, tests_event, tests_text, unknown_tool
 from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools
@@ -30,6 +39,14 @@ STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
 
 NUDGES_ALLOWED = 3  # text-only answers in a row before we give up on the model
 TURNS_WARNING = 2  # the model is told to finish when this many turns of --max-turns are left
+UNCHANGED_FINISHES_ALLOWED = 2  # finish_step with nothing changed and no no_change_needed, per step
+DONE_OK = ("committed", "no_change_needed")  # the step outcomes a `done` run may have
+DONE_STEPS = (*DONE_OK, "skipped", "unchanged")  # over (not redone on resume); "unchanged": older logs
+
+
+def _names(ids, shown: int = 5) -> str:
+    ids = list(ids)
+    return ", ".join(ids[:shown]) + (" …" if len(ids) > shown else "")
 
 
 @dataclass
@@ -40,7 +57,9 @@ class RunState:
     plan: Plan | None = None
     feedback: list[str] = field(default_factory=list)
     last_tests: dict[str, Any] | None = None
-    baseline_failures: list[str] = field(default_factory=list)  # tests failing before any change
+    baseline_failures: list[str] = field(default_factory=list)  # tests failing before any change (exact ids)
+    test_command: str | None = None  # as shown to people; None: no test command
+    unverified: list[str] = field(default_factory=list)  # what the tests could not check, for the result
 
 
 class Loop:
@@ -71,7 +90,8 @@ class Loop:
         # worktree committed or clean: the session store persists state and conversation there.
         self.checkpoint = checkpoint or (lambda state, conv: None)
         self.baseline = baseline
-        self.known_failures: set[str] | None = set()
+        self.checks = StepChecks(tests, events.emit, strategy=getattr(config, "test_strategy", "affected-first"),
+                                 repo_map=repo_map)
         self.extensions = extensions  # agent.extensions.Extensions: MCP tools, hooks (None: none configured)
         self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check,
                                extensions=extensions)
@@ -130,11 +150,16 @@ class Loop:
 
     def run_steps(self, state: RunState) -> None:
         assert state.plan is not None
-        self.known_failures = self._settle_baseline(state)  # before the first edit touches the worktree
+        self._settle_baseline(state)  # before the first edit touches the worktree
         for step in state.plan.steps:
-            if step.status in ("committed", "skipped", "unchanged"):
+            if step.status in DONE_STEPS:
                 continue  # done before a resume
             self.run_step(state, step)
+        left = [s for s in state.plan.steps if s.status not in DONE_OK]
+        if left:  # skipped, or left without its change: never `done`
+            raise Incomplete(f"{len(left)} of {len(state.plan.steps)} step(s) not done: "
+                             + ", ".join(f"{s.index} ({s.status})" for s in left),
+                             hint="the committed steps stay on the branch")
 
     def run_step(self, state: RunState, step: PlanStep) -> None:
         total = len(state.plan.steps)
@@ -147,6 +172,7 @@ class Loop:
             repo_map=self._map(step.title + " " + step.description, step.files),
         ))
         attempt = self._start_attempt(step, 1)
+        unchanged_finishes = 0
         try:
             while True:
                 try:
@@ -154,27 +180,34 @@ class Loop:
                 except TurnsExhausted as exc:
                     attempt = self._out_of_turns(step, attempt, exc)
                     continue
-                summary = str(self._args(call).get("summary", "")).strip()
-                result = self.tests.run(None)
-                state.last_tests = tests_event(result)
-                self.events.emit("tests_run", **state.last_tests, full=True)
-                if result.passed or only_known_failures(result, self.known_failures):
-                    note = "" if result.passed else (
-                        "\nOnly tests that already failed before this session fail; they are not this step's concern.")
-                    self.conv.add_tool_output(call.call_id, tests_text(result) + note + "\nThe person is reviewing the step.")
-                    if not self.workspace.has_changes():
-                        self._finish(step, "unchanged", summary)
+                args = self._args(call)
+                summary = str(args.get("summary", "")).strip()
+                changed = self.workspace.has_changes()
+                if not changed and args.get("no_change_needed") is not True:
+                    unchanged_finishes += 1
+                    self._refuse_unchanged_finish(call, step, summary, unchanged_finishes)
+                    continue
+                check = self.checks.run(step, self.workspace.changed_files())
+                result = check.result
+                state.last_tests = {**tests_event(result), "scope": result.scope, "verdict": verdict_event(check.verdict)}
+                if check.passed:
+                    note = check.verdict.text()
+                    self.conv.add_tool_output(call.call_id, "\n".join(filter(None, [
+                        tests_text(result), note, "The person is reviewing the step." if changed else ""])))
+                    if not changed:  # the model said explicitly that none is needed, and the tests pass
+                        self._finish(step, "no_change_needed", summary)
                         return
                     decision = self._review(step, total, result, True, summary, attempt)
                 else:
-                    self._report_failure(call, step, result, attempt)
+                    self._report_failure(call, step, check, attempt)
                     if attempt < self.config.max_attempts:
                         attempt = self._start_attempt(step, attempt + 1)
                         continue
                     if not self.approver.interactive:
                         self._finish(step, "failed", summary)
                         raise TestsFailed(
-                            f"step {step.index} ({step.title}): tests still fail after {attempt} attempts: {result.summary()}",
+                            f"step {step.index} ({step.title}): tests still fail after {attempt} attempts: "
+                            f"{'; '.join(check.verdict.reasons) or result.summary()}",
                             hint="the failing changes are left uncommitted in the worktree",
                         )
                     decision = self._review(step, total, result, False, summary, attempt)
@@ -185,7 +218,7 @@ class Loop:
             self.conv.pin("failures", None)
             self.model.end_step()
             self._pin_plan(state)
-            if step.status in ("committed", "skipped", "unchanged"):
+            if step.status in DONE_STEPS:
                 self.checkpoint(state, self.conv)
             if self.extensions:
                 self.extensions.step_end({"index": step.index, "title": step.title, "status": step.status,
@@ -204,6 +237,17 @@ class Loop:
                                           attempt=str(attempt + 1), max_attempts=str(self.config.max_attempts)))
         return self._start_attempt(step, attempt + 1)
 
+    def _refuse_unchanged_finish(self, call: ToolCall, step: PlanStep, summary: str, count: int) -> None:
+        """finish_step with nothing changed since the step started: ask for the change, or for an
+        explicit no_change_needed; after UNCHANGED_FINISHES_ALLOWED, the step is left undone."""
+        if count > UNCHANGED_FINISHES_ALLOWED:
+            self.conv.add_tool_output(call.call_id, "The step ends without its change.")
+            self._finish(step, "failed", summary)
+            raise Incomplete(f"step {step.index} ({step.title}): finished {count} times without any change "
+                             "and without saying no change is needed",
+                             hint="the committed steps stay on the branch")
+        self.conv.add_tool_output(call.call_id, prompts.render("no_change.md", index=str(step.index)))
+
     def _start_attempt(self, step: PlanStep, attempt: int) -> int:
         max_attempts = self.config.max_attempts
         if attempt > 1 and attempt == max_attempts:  # the last try goes to a stronger tier when there is one
@@ -212,12 +256,14 @@ class Loop:
                          role="edit" if attempt == 1 else "fix", tier="")
         return attempt
 
-    def _report_failure(self, call: ToolCall, step: PlanStep, result, attempt: int) -> None:
+    def _report_failure(self, call: ToolCall, step: PlanStep, check, attempt: int) -> None:
         """The failing run goes back to the model (and is pinned, so compaction keeps it)."""
+        scope = "full test suite" if check.full else "tests affected by this step (the full suite runs once they pass)"
+        report = "\n\n".join(filter(None, [check.verdict.text(), tests_text(check.result)]))
         self.conv.add_tool_output(call.call_id, prompts.render(
-            "tests_failed.md", attempt=str(attempt), max_attempts=str(self.config.max_attempts),
-            report=self._known_note() + tests_text(result)))
-        self.conv.pin("failures", f"Step {step.index} failing tests:\n{tests_text(result)}")
+            "tests_failed.md", attempt=str(attempt), max_attempts=str(self.config.max_attempts), scope=scope,
+            report=self._known_note() + report))
+        self.conv.pin("failures", f"Step {step.index} failing tests:\n{report}")
 
     def _decide(self, state: RunState, step: PlanStep, total: int, decision, summary: str) -> bool:
         """Carry out the person's decision on a step; True when the step is over."""
@@ -243,33 +289,46 @@ class Loop:
         raise Rejected(f"stopped at step {step.index} by the person",
                        hint="the step's uncommitted changes are left in the worktree")
 
-    def _settle_baseline(self, state: RunState) -> set[str] | None:
-        """Wait for the baseline test run and say what it found; returns the known failures."""
+    def _settle_baseline(self, state: RunState) -> None:
+        """Wait for the baseline test run and say what it found (to the person and the model)."""
         if self.baseline is None:  # resumed: what the first run found
-            return set(state.baseline_failures)
+            self.checks.restore(state.baseline_failures)
+            return
         result = self.baseline.result()
         self.baseline = None
         if result is None or not result.command:
-            return set()
-        self.events.emit("tests_run", **tests_event(result), full=True, baseline=True)
-        known = known_failures(result)
-        if not result.passed:
+            return
+        self.checks.settle(result)
+        self.events.emit("tests_run", **tests_event(result), full=True, baseline=True, scope="baseline")
+        known = self.checks.known_failures()
+        broken = result.collection_errors
+        if broken:
+            self.events.emit("warning", message=(
+                f"{len(broken)} test module(s) do not load before any change, their tests cannot check the steps: "
+                + _names(broken) + "; the other tests still run"))
+        if not result.passed and (known or not broken):
             if known:
-                names = ", ".join(sorted(known)[:5]) + (" …" if len(known) > 5 else "")
-                message = (f"{len(known)} test(s) already fail before any change ({names}); "
+                message = (f"{len(known)} test(s) already fail before any change ({_names(sorted(known))}); "
                            "steps are judged by the failures they add")
             else:
                 message = (f"the tests already fail before any change ({result.summary()}); "
                            "a step passes only when the whole suite passes")
             self.events.emit("warning", message=message)
         state.baseline_failures = sorted(known or ())
-        return known
+        note = self._known_note()
+        self.conv.pin("baseline", note.strip() or None)
 
     def _known_note(self) -> str:
-        if not self.known_failures:
-            return ""
-        return ("These tests already failed before this session and are not your concern: "
-                + ", ".join(sorted(self.known_failures)) + "\n\n")
+        known = self.checks.known_failures()
+        broken = self.checks.baseline.collection_errors if self.checks.baseline is not None else []
+        parts = []
+        if known:
+            parts.append("These tests already failed before this session and are not your concern: "
+                         + ", ".join(sorted(known)))
+        if broken:
+            parts.append("These test modules could not be collected before this session (their tests cannot "
+                         "run; not your concern unless the step is about them): " + ", ".join(broken))
+        return "\n".join(parts) + "\n\n" if parts else ""
 
     def _review(self, step, total, result, passed, summary, attempts):
         review = StepReview(step, total, self.workspace.diff(), self.workspace.changed_files(), result, passed,

@@ -28,7 +28,7 @@ class PlanStep:
     title: str
     description: str
     files: list[str] = field(default_factory=list)
-    status: str = "pending"  # pending|running|committed|skipped|unchanged|failed|quit
+    status: str = "pending"  # pending|running|committed|no_change_needed|skipped|failed|quit
     commit: str | None = None
     summary: str = ""
     usage: dict[str, int] | None = None  # model usage spent on this step

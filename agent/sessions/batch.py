@@ -3,7 +3,9 @@
 Each line of TASKS.jsonl is {"intent": "...", "repo": "path (optional, relative to the file)",
 "args": ["--max-cost", "2", ...] (optional)}. Each task runs as its own `agent run --yes --json`
 process (its own session), at most N at a time; one result line per task is written as each
-one ends. The batch exits 0 only if every task did.
+one ends. Each task's status is its run's (`done` only when every step was committed or needed no
+change and the tests passed); the batch exits 0 only if every task is `done`, 6 when the others
+are all `incomplete`, else 1 (see batch_exit_code).
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def run_task(n: int, task: dict[str, Any], extra: list[str], timeout: float | No
     line.update({k: result.get(k) for k in RESULT_FIELDS})
     line["commits"] = len(result.get("commits") or [])
     line["exit_code"] = proc.returncode
+    line["steps"] = [s.get("outcome") for s in result.get("steps") or []]
+    if line["status"] == "done" and proc.returncode != 0:  # never report done for a process that says otherwise
+        line["status"] = "error"
     if result.get("message"):
         line["message"] = result["message"]
     return line
@@ -97,6 +102,15 @@ def run_batch(path: Path, jobs: int, *, extra: list[str] | None = None, timeout:
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for f in [pool.submit(one, n, t) for n, t in enumerate(tasks, 1)]:
             f.result()
-    failed = [r for r in results if r["exit_code"] != 0]
-    print(f"batch: {len(results) - len(failed)}/{len(results)} task(s) succeeded", file=sys.stderr)
-    return 0 if not failed else 1
+    done = [r for r in results if r["status"] == "done" and r["exit_code"] == 0]
+    print(f"batch: {len(done)}/{len(results)} task(s) done", file=sys.stderr)
+    return batch_exit_code(results)
+
+
+def batch_exit_code(results: list[dict[str, Any]]) -> int:
+    """0 when every task is done; 6 when every other one is incomplete (a step skipped or left
+    without its change, as for one run); 1 otherwise."""
+    rest = [r for r in results if not (r["status"] == "done" and r["exit_code"] == 0)]
+    if not rest:
+        return 0
+    return 6 if all(r["status"] == "incomplete" and r["exit_code"] == 6 for r in rest) else 1

@@ -96,6 +96,7 @@ def resume_session(session_id: str, *, repo, store: SessionStore, config, approv
                     worktree=str(workspace.root), base_commit=workspace.base_commit, repo=str(repo.root),
                     planned=state.plan is not None, remaining_steps=remaining, rolled_back=rolled_back)
         tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
+        state.test_command = tests.command
         if conv is None:
             conv = Conversation(system_prompt(config, _instructions(repo, cwd, events), repo.root))
         baseline = _baseline(tests, config, state)

@@ -143,6 +143,10 @@ def tests_event(result) -> dict[str, Any]:
         "report": abridge(result.report, 4000),
         "timed_out": result.timed_out,
         "failing": None if result.failing is None else result.failing[:50],
+        "structured": result.structured,  # False: "no per-test results" (exit code and output only)
+        "tests_run": result.tests_run(),
+        "collection_errors": result.collection_errors[:50],
+        "stopped_early": result.stopped_early,
     }
 
 

@@ -71,9 +71,12 @@ RUN_TESTS = ToolSpec(
 )
 FINISH_STEP = ToolSpec(
     "finish_step",
-    "Say the current step is done. The full test suite then runs; if it fails you get the "
-    "failure report and continue the step.",
-    _obj(summary={**_STR, "description": "one or two sentences: what this step changed"}),
+    "Say the current step is done. The tests affected by the change run first, then the full "
+    "suite; if they fail you get the failure report and continue the step. A step with no change "
+    "is only accepted with no_change_needed true.",
+    _obj(summary={**_STR, "description": "one or two sentences: what this step changed"},
+         no_change_needed={"type": ["boolean", "null"],
+                           "description": "true only when the step needs no change at all; null otherwise"}),
 )
 
 READ_TOOLS = [LIST_FILES, READ_FILE, SEARCH_CODE, REPO_MAP]

@@ -44,8 +44,9 @@ def test_two_steps_commit_one_commit_each_after_a_failure_goes_back_to_the_model
     calc = git(repo, "show", f"{branch}:calc.py")
     assert "return a - b" in calc and "def mul" in calc and "my uncommitted edit" not in calc
     assert snapshot(repo) == before and git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
-    full_runs = [e["passed"] for e in run.of_type("tests_run") if e["full"] and not e.get("baseline")]
-    assert full_runs == [False, True, True]
+    # At finish_step the affected tests run first: the failure came from them, the full suite only after they pass.
+    finish_runs = [(e["scope"], e["passed"]) for e in run.of_type("tests_run") if e.get("scope") in ("affected", "full")]
+    assert finish_runs == [("affected", False), ("affected", True), ("full", True), ("affected", True), ("full", True)]
     assert [(e["index"], e["attempt"]) for e in run.of_type("attempt_started")] == [(1, 1), (1, 2), (2, 1)]
     assert [e["type"] for e in [*map(lambda e: e.to_dict(), run.events)]][-1] == "session_finished"
 

@@ -82,12 +82,22 @@ def test_tests_still_failing_after_attempts_exits_3_without_committing(calc_repo
 
 
 def test_step_that_changes_nothing_is_not_committed(calc_repo):
-    turns = [plan_turn("Check add"), finish_turn("nothing to change")]
+    no_change = {"tool_calls": [call("finish_step", summary="add is right", no_change_needed=True)]}
+    turns = [plan_turn("Check add"), no_change]
     with ReplayServer({"turns": turns}) as server:
         run = run_agent(calc_repo, server, "run", "check add", "--yes", "--json")
     assert run.code == 0, run.stderr
-    assert [e["status"] for e in run.of_type("step_finished")] == ["unchanged"]
-    assert run.result["commits"] == []
+    assert [e["status"] for e in run.of_type("step_finished")] == ["no_change_needed"]
+    assert run.result["commits"] == [] and run.result["steps"][0]["outcome"] == "no_change_needed"
+
+
+def test_step_finished_without_its_change_ends_incomplete_with_exit_6(calc_repo):
+    turns = [plan_turn("Change add"), finish_turn("changed"), finish_turn("changed"), finish_turn("changed")]
+    with ReplayServer({"turns": turns}) as server:
+        run = run_agent(calc_repo, server, "run", "change add", "--yes", "--json")
+    assert run.code == 6, run.stderr
+    assert (run.result["status"], run.result["exit_code"]) == ("incomplete", 6)
+    assert "incomplete (exit 6)" in run.stderr
 
 
 def test_path_escapes_are_refused_to_the_model(calc_repo, tmp_path):

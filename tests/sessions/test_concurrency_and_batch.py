@@ -94,3 +94,18 @@ def test_help_does_not_import_heavy_modules():
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=user_env(), cwd=Path.cwd())
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_batch_task_left_without_its_change_is_incomplete_never_done(tmp_path):
+    make_repo(tmp_path, FILES, name="only")
+    plan = TURNS[0]  # plans the same steps as the passing tasks; then finishes step 1 without a change
+    finish = {"tool_calls": [{"name": "finish_step", "arguments": {"summary": "done"}}]}
+    with ReplayServer({"turns": [plan, finish, finish, finish]}) as server:
+        tasks = tmp_path / "tasks.jsonl"
+        tasks.write_text(json.dumps({"intent": INTENT, "repo": "only",
+                                     "args": ["--test-command", FAST_TESTS, *server_args(server)]}) + "\n")
+        run = cli(tmp_path, "batch", str(tasks), "--jobs", "1", timeout=120)
+    assert run.returncode == 6, run.stderr
+    (line,) = [json.loads(text) for text in run.stdout.splitlines()]
+    assert (line["status"], line["exit_code"], line["commits"]) == ("incomplete", 6, 0)
+    assert line["steps"][0] == "failed" and "0/1 task(s) done" in run.stderr

@@ -172,3 +172,14 @@ def test_gc_keeps_unapplied_work_unless_forced(tmp_path):
     assert gone.returncode == 0 and "removed s1" in gone.stdout
     assert not wt.exists() and not store.dir("s1").exists()
     assert git(repo, "branch", "--list", "agent/*") == ""
+
+
+def test_batch_exit_code_follows_the_run_exit_rule():
+    from agent.sessions.batch import batch_exit_code
+
+    done, incomplete, failed = ({"status": "done", "exit_code": 0}, {"status": "incomplete", "exit_code": 6},
+                                {"status": "tests_failed", "exit_code": 3})
+    assert batch_exit_code([done, done]) == 0
+    assert batch_exit_code([done, incomplete]) == 6
+    assert batch_exit_code([incomplete, failed]) == 1
+    assert batch_exit_code([{"status": "done", "exit_code": 1}]) == 1  # a process that says otherwise is not done

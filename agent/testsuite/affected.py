@@ -1,0 +1,63 @@
+"""The tests most likely to fail after a change, run before the full suite (--test-strategy
+affected-first): the test files that import the changed files (transitively, from the repository
+map's import graph), the test files the step changed or names, and those that failed last.
+
+Per runner: pytest gets test files; jest `--findRelatedTests <changed files>`; go the changed
+packages. Anything else (cargo: the crate is the suite; vitest; other commands) has no
+selection and goes straight to the full suite. A change to test configuration (conftest.py,
+pyproject.toml, package.json, go.mod, ...) can affect any test: full suite straight away too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+
+FULL_ONLY = frozenset({"conftest.py", "pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini",
+                       "package.json", "jest.config.js", "jest.config.ts", "go.mod", "go.sum"})
+_PY_TEST = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
+_JS_SOURCE = re.compile(r"\.(c|m)?[jt]sx?$")
+
+
+def is_python_test(path: str) -> bool:
+    return bool(_PY_TEST.search(path))
+
+
+def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable[str] = (),
+              last_failed: Iterable[str] = (), importers: Callable[[list[str]], set[str]] | None = None
+              ) -> list[str] | None:
+    """Arguments for the test command that run the affected tests; None: run the full suite."""
+    changed = sorted(set(changed))
+    if not changed or any(PurePosixPath(p).name in FULL_ONLY for p in changed):
+        return None
+    if fmt == "pytest":
+        return _pytest(root, changed, step_files, last_failed, importers)
+    if fmt == "jest":
+        present = [p for p in changed if _JS_SOURCE.search(p) and (root / p).is_file()]
+        return ["--findRelatedTests", *present] if present else None
+    if fmt == "go":
+        dirs = sorted({str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()})
+        return [f"./{d}" if d != "." else "." for d in dirs] or None
+    return None
+
+
+def _pytest(root: Path, changed: list[str], step_files: Iterable[str], last_failed: Iterable[str],
+            importers: Callable[[list[str]], set[str]] | None) -> list[str] | None:
+    python = [p for p in changed if p.endswith(".py")]
+    others = [p for p in changed if not p.endswith((".py", ".md", ".rst", ".txt"))]
+    if others and not any(is_python_test(p) for p in changed):
+        return None  # data or other files changed: which tests read them is unknown
+    found = {p for p in python if is_python_test(p)}
+    sources = [p for p in python if not is_python_test(p)]
+    if sources:
+        if importers is None:
+            return None
+        try:
+            found |= {p for p in importers(sources) if is_python_test(p)}
+        except Exception:  # noqa: BLE001 - the map is a help: without it, the full suite
+            return None
+    found |= {p for p in step_files if is_python_test(p)}
+    found |= {test_id.split("::", 1)[0] for test_id in last_failed}
+    tests = sorted(p for p in found if (root / p).is_file())
+    return tests or None
