@@ -34,18 +34,3 @@ class Baseline:
         if self._thread.is_alive():
             self._runner.cancel()
             self._thread.join(timeout=10)
-
-
-def known_failures(result) -> set[str] | None:
-    """The failing test ids at baseline: empty when all passed, None when they can't be told apart."""
-    if result is None:
-        return None
-    if result.passed:
-        return set()
-    return set(result.failing) if result.failing else None
-
-
-def only_known_failures(result, known: set[str] | None) -> bool:
-    """True when a failing run fails only tests that already failed before the session."""
-    return (not result.passed and bool(known) and not result.timed_out and result.failing is not None
-            and set(result.failing) <= known)
