@@ -46,9 +46,9 @@ def sessions(json_out: JsonOpt = False,
         keys = ("id", "intent", "status", "state", "branch", "created", "age", "cost", "running")
         print(json.dumps([{k: i[k] for k in keys} for i in infos], indent=2, default=str))
         return
-    from agent.cli import ui
+    from agent.cli import ui_sessions
 
-    ui.render_sessions(_console(), infos)
+    ui_sessions.render_sessions(_console(), infos)
 
 
 def show(session: OptSessionArg = None, json_out: JsonOpt = False) -> None:
@@ -60,9 +60,9 @@ def show(session: OptSessionArg = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps(info, indent=2, default=str))
         return
-    from agent.cli import ui
+    from agent.cli import ui_sessions
 
-    ui.render_session(_console(), info)
+    ui_sessions.render_session(_console(), info)
 
 
 def resume(
@@ -157,7 +157,7 @@ def _decide(session: str | None, action: str, feedback: str) -> None:
     from agent.sessions.background import decide, wait_taken
 
     _, store = _store()
-    sid = store.find(session)["id"]
+    sid = store.find(session)["id"] if session else _the_waiting_session(store)
     d = store.dir(sid)
     if not lock.is_running(d):
         from agent.errors import UsageError
@@ -172,12 +172,30 @@ def _decide(session: str | None, action: str, feedback: str) -> None:
     print(f"session {sid}: {what} -> {answered['decision']}")
 
 
-def approve(session: SessionArg, feedback: FeedbackOpt = "") -> None:
+def _the_waiting_session(store) -> str:
+    """With no session named, approve/reject answer the one session waiting for an answer."""
+    from agent.errors import UsageError
+    from agent.sessions.status import summarize
+
+    waiting = [sid for sid in store.ids() if (m := store.meta(sid)) and summarize(store, m)["state"] == "waiting"]
+    if len(waiting) == 1:
+        return waiting[0]
+    if not waiting:
+        raise UsageError("no session is waiting for an answer",
+                         hint="`agent sessions` lists them; an interrupted one continues with `agent resume ID`")
+    raise UsageError(f"{len(waiting)} sessions are waiting for an answer: {', '.join(waiting)}",
+                     hint="name one: `agent approve ID`")
+
+
+WaitingArg = Annotated[str | None, typer.Argument(help="Session id (prefix); default: the one waiting for an answer.")]
+
+
+def approve(session: WaitingArg = None, feedback: FeedbackOpt = "") -> None:
     """Approve what a background session is waiting on; with --feedback, ask for changes instead."""
     _decide(session, "approve", feedback)
 
 
-def reject(session: SessionArg, feedback: FeedbackOpt = "",
+def reject(session: WaitingArg = None, feedback: FeedbackOpt = "",
            skip: Annotated[bool, typer.Option("--skip", help="Skip this step (revert it) and go on.")] = False) -> None:
     """Reject the plan, or stop at the step a background session is waiting on (--skip: skip it)."""
     _decide(session, "skip" if skip else "reject", feedback)
@@ -188,36 +206,25 @@ def gc(
     force: Annotated[bool, typer.Option("--force", help="Also remove sessions whose work was never applied.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be removed.")] = False,
 ) -> None:
-    """Remove old finished sessions: worktree, branch and log. Unapplied work is kept unless --force."""
-    import shutil
-
-    from agent.sessions.status import summarize
-    from agent.workspace.git import run_git
+    """Remove old finished sessions: worktree, branch and log. Unapplied work is kept unless --force.
+    Says what each removal frees (use --dry-run to only see that)."""
+    from agent.sessions import gc as sweep
 
     repo, store = _store()
-    removed = kept = 0
-    for sid in store.ids():
-        meta = store.meta(sid)
-        info = summarize(store, meta)
-        idle_days = (time.time() - (info["last_event"] or meta.get("created") or 0)) / 86400
-        if info["running"] or idle_days < days:
-            continue
-        branch = info["branch"]
-        unapplied = bool(branch and repo.branch_exists(branch) and run_git(
-            repo.root, "merge-base", "--is-ancestor", f"refs/heads/{branch}", "HEAD", check=False).returncode != 0
-            and info["commits"])
-        if unapplied and not force:
+    removed, kept, freed = 0, 0, 0
+    for c in sweep.candidates(repo, store, days):
+        what = sweep.describe(c, repo)
+        if c.unapplied and not force:
             kept += 1
-            print(f"kept {sid}: {branch} has work that was never applied (agent apply {sid}, or gc --force)")
+            print(f"kept {c.session_id}: {what} (agent apply {c.session_id}, or gc --force)")
             continue
-        print(f"{'would remove' if dry_run else 'removed'} {sid} ({info['status']}, {branch or 'no branch'})")
-        removed += 1
-        if dry_run:
-            continue
-        if info["worktree"] or branch:
-            repo.remove_worktree(Path(info["worktree"]) if info["worktree"] else None, branch)
-        shutil.rmtree(store.dir(sid), ignore_errors=True)
-    print(f"{removed} session(s) {'to remove' if dry_run else 'removed'}, {kept} kept", file=sys.stderr)
+        print(f"{'would remove' if dry_run else 'removed'} {c.session_id} ({c.info['status']}): {what}")
+        removed, freed = removed + 1, freed + c.bytes
+        if not dry_run:
+            sweep.remove(c, repo, store)
+    verb = "would free" if dry_run else "freed"
+    print(f"{removed} session(s) {'to remove' if dry_run else 'removed'}, {verb} {sweep.human(freed)}; "
+          f"{kept} kept with unapplied work", file=sys.stderr)
 
 
 def batch(

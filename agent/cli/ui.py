@@ -1,6 +1,7 @@
 """Everything the person sees in the terminal: event rendering, approval prompts, summaries.
 
-The only module that uses rich (imported here, lazily by the CLI, so `agent --help` stays fast).
+With console.py, ui_sessions.py and diffview.py, the only modules that use rich (imported lazily by the CLI,
+so `agent --help` stays fast).
 """
 
 from __future__ import annotations
@@ -11,49 +12,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 
-from agent.cli.safe import neutralise
+from agent.cli.console import UNWRAPPED, make_console, rule, shown  # noqa: F401 - make_console: ui's API
 from agent.core.plan import Decision, Plan, StepReview
 from agent.events import Event
 
 KEYS = {"approve": "a", "feedback": "f", "reject": "r", "skip": "s", "quit": "q"}
-
-
-def shown(text: object) -> str:
-    """Text from the model (or anyone but us) as console markup: control characters made visible
-    (agent.cli.safe), rich markup escaped."""
-    return escape(neutralise(text))
-
-
-UNWRAPPED = 1_000_000  # columns of a console that is not a terminal: lines are never wrapped
-
-
-def make_console(stderr: bool = False) -> Console:
-    """On a terminal, its width; into a pipe or file (CI logs), lines as long as they are, so
-    branch names, paths and URLs are never split or cut with "…"."""
-    stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty():
-        return Console(stderr=stderr, highlight=False, soft_wrap=False)
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED)
-
-
-def rule(console: Console, title: str) -> None:
-    """A heading line: the terminal's width on a terminal, short in a log."""
-    if console.width < UNWRAPPED:
-        console.rule(title)
-    else:
-        console.print(f"── {title} ──")
-
-
-def show_diff(console: Console, diff: str) -> None:
-    """A diff, coloured on a terminal; as plain lines elsewhere."""
-    text = neutralise(diff)
-    if console.width < UNWRAPPED:
-        console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
-    else:
-        console.print(text, markup=False)
 
 
 class Renderer:
@@ -147,20 +112,20 @@ class Renderer:
         self._say(f"[dim]  {shown(call_text(d['name'], d['arguments']))}[/]")
 
     def _on_mcp_server_started(self, d):
-        self._say(f"[dim]MCP server {escape(d['name'])}: {len(d['tools'])} tool(s)[/]")
+        self._say(f"[dim]MCP server {shown(d['name'])}: {len(d['tools'])} tool(s)[/]")
 
     def _on_mcp_server_failed(self, d):
         what = "did not start" if d["phase"] == "start" else "stopped"
-        self._say(f"[yellow]MCP server {escape(d['name'])} {what}:[/] {escape(d['reason'])}"
+        self._say(f"[yellow]MCP server {shown(d['name'])} {what}:[/] {shown(d['reason'])}"
                   + ("" if d["required"] else " (its tools are withdrawn)"))
 
     def _on_mcp_tool_approval(self, d):
         if d["decision"] == "denied" and not d["asked"]:
-            self._say(f"[yellow]  {escape(d['name'])} not run:[/] {escape(d['reason'])}")
+            self._say(f"[yellow]  {shown(d['name'])} not run:[/] {shown(d['reason'])}")
 
     def _on_hook_ran(self, d):
         if d["outcome"] in ("deny", "failed", "timeout"):
-            self._say(f"[yellow]  {d['event']} hook {escape(d['command'])}: {d['outcome']}[/] {escape(d['reason'])}")
+            self._say(f"[yellow]  {d['event']} hook {shown(d['command'])}: {d['outcome']}[/] {shown(d['reason'])}")
 
     def _on_diff_applied(self, d):
         mark = "[green]applied[/]" if d["ok"] else "[red]rejected[/]"
@@ -241,6 +206,8 @@ class TerminalApprover:
             c.print(shown(review.summary))
         c.print(f"[bold]Files changed:[/] {shown(', '.join(review.files)) or '(none)'}")
         if review.diff.strip():
+            from agent.cli.diffview import show_diff
+
             show_diff(c, review.diff)
         colour = "green" if review.passed else "red"
         c.print(f"[bold]Tests:[/] [{colour}]{shown(review.tests.summary())}[/]")
@@ -253,7 +220,7 @@ class TerminalApprover:
         """An MCP call with `approve = "ask"`: approve, deny, or always (this tool, this session)."""
         if self.renderer:
             self.renderer.stop_status()
-        self.console.print(f"[bold]MCP[/] {escape(server)}: [cyan]{escape(tool)}[/] {escape(arguments)}")
+        self.console.print(f"[bold]MCP[/] {shown(server)}: [cyan]{shown(tool)}[/] {shown(arguments)}")
         keys = {"y": "approve", "n": "deny", "a": "always"}
         while True:
             self.console.print(f"Run it? [bold]{escape('[y]')}[/]es [bold]{escape('[n]')}[/]o "
@@ -377,63 +344,3 @@ def _render_mcp_row(console: Console, r: dict[str, Any]) -> None:
         extra = ("" if tool["strict"] else ", non-strict schema") + ("" if tool["approve"] == "always" else
                                                                       f", approve {tool['approve']}")
         console.print(f"[dim]       {shown(tool['name'])}{extra}[/]")
-
-
-# ------------------------------------------------------------------- sessions (agent.cli.sessions)
-
-
-def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
-    """`agent sessions`: one row per session, newest first."""
-    from agent.sessions.status import fmt_age
-
-    if not infos:
-        console.print("no agent sessions in this repository")
-        return
-    colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Intent", min_width=16, max_width=50 if console.width < UNWRAPPED else None)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Branch", overflow="fold")  # long: wrap it rather than squeeze the intent out
-    table.add_column("Age", no_wrap=True)
-    table.add_column("Cost", no_wrap=True)
-    for i in infos:
-        colour = colours.get(i["state"], "cyan")
-        cost = "-" if i.get("cost") is None else f"${i['cost']:.4f}"
-        table.add_row(i["id"], shown(i["intent"]), f"[{colour}]{shown(i['status'])}[/]", shown(i["branch"] or "-"),
-                      fmt_age(i["age"]), cost)
-    console.print(table)
-
-
-def render_session(console: Console, info: dict[str, Any]) -> None:
-    """`agent show`: plan, steps with status, commits, test results, usage."""
-    console.print(f"[bold]session[/] [cyan]{info['id']}[/]: {shown(info['intent'])}")
-    console.print(f"status: [bold]{shown(info['status'])}[/]   branch: {shown(info['branch'] or '-')}")
-    if info.get("worktree"):
-        console.print(f"[dim]worktree: {shown(info['worktree'])}[/]")
-    pending = info.get("pending")
-    if pending:
-        console.print(f"[yellow]waiting for: {pending['kind']} {pending.get('step') or ''} "
-                      f"({', '.join(pending['choices'])})[/]  agent approve/reject {info['id']}")
-    plan = info.get("plan") or {}
-    if plan:
-        console.print(f"\n[bold]Plan:[/] {shown(plan.get('summary', ''))}")
-        for s in plan.get("steps", []):
-            sha = f" {s['commit'][:8]}" if s.get("commit") else ""
-            console.print(f"  {s['index']}. {shown(s['title'])} {shown('[' + str(s.get('status', 'pending')) + ']')}{sha}")
-    if info.get("commits"):
-        console.print("\n[bold]Commits:[/]")
-        for c in info["commits"]:
-            console.print(f"  {(c['sha'] or '')[:8]} {shown(c['message'] or '')}")
-    if info.get("tests"):
-        console.print("\n[bold]Test runs:[/]")
-        for t in info["tests"]:
-            colour = "green" if t["passed"] else "red"
-            console.print(f"  [{colour}]{shown(t['summary'] or '')}[/] [dim]{shown(t['command'] or '')}[/]")
-    u = info.get("usage") or {}
-    cost = "unknown" if info.get("cost") is None else f"${info['cost']:.4f}"
-    console.print(f"\n[dim]tokens: {u.get('input_tokens', 0)} in ({u.get('cached_input_tokens', 0)} cached), "
-                  f"{u.get('output_tokens', 0)} out; cost {cost}[/]")
-    result = info.get("result")
-    if result and result.get("message"):
-        console.print(f"[dim]{shown(result['message'])}[/]")
