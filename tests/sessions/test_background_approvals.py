@@ -5,6 +5,7 @@ session by default, and point at `agent resume` when it is no longer running."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_show_a_waiting_step_then_approve_and_reject_without_naming_the_session(
         assert shown.returncode == 0, shown.stderr
         out = shown.stdout
         assert "waiting for: step 1" in out and "Step 1/2: Add sub" in out
-        assert "calc.py | +3 -0" in out or "calc.py | +4 -1" in out  # the per-file summary
+        assert re.search(r"calc\.py +\| \+3 -0\n +tests/test_calc\.py \| \+5 -1", out)  # the per-file summary
         assert "+def sub(a, b):" in out and "+    return a - b" in out  # the diff
         assert "Tests: " in out and "passed" in out.split("Tests: ")[1].splitlines()[0]
 
