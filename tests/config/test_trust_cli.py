@@ -141,3 +141,14 @@ def test_a_person_is_asked_once_per_content_and_quit_creates_nothing(tmp_path, h
         child.send("r")
         child.expect(pexpect.EOF)
         child.close()
+
+
+def test_ci_uses_the_users_own_config_file_without_asking(tmp_path, calc_repo):
+    (tmp_path / "xdg" / "agent").mkdir(parents=True)
+    (tmp_path / "xdg" / "agent" / "config.toml").write_text(f'test_command = "{COMMAND}"\n')
+    with ReplayServer({"turns": TURNS}) as server:
+        proc, events = run_ci(tmp_path, calc_repo, server)
+    assert proc.returncode == 0, proc.stderr
+    assert events[-1]["ignored_settings"] == [] and "need your trust" not in proc.stderr
+    assert commands_run(events) and all(MARKER in str(c) for c in commands_run(events))
+    assert marker_made(events[-1])
