@@ -143,7 +143,9 @@ def test_a_person_is_asked_once_per_content_and_quit_creates_nothing(tmp_path, h
         child.close()
 
 
-def test_ci_uses_the_users_own_config_file_without_asking(tmp_path, calc_repo):
+def test_ci_uses_the_users_own_config_file_without_asking(tmp_path):
+    calc_repo = make_repo(tmp_path, {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS,
+                                     "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"})
     (tmp_path / "xdg" / "agent").mkdir(parents=True)
     (tmp_path / "xdg" / "agent" / "config.toml").write_text(f'test_command = "{COMMAND}"\n')
     with ReplayServer({"turns": TURNS}) as server:
