@@ -27,6 +27,8 @@ from agent.extensions.config import ServerConfig
 
 MAX_OUTPUT_CHARS = 20_000  # an MCP result is capped like read_file's 100 kB answers, tighter: it is text we don't own
 NAME_LIMIT = 64  # providers' limit on a function name
+MAX_DESCRIPTION_CHARS = 1_000
+MAX_TOOLS = 120  # MCP tools offered in all; with the built-ins under the providers' 128 functions
 _BAD_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -89,22 +91,32 @@ class McpHub:
         for conn in self._conns.values():
             conn.stop = asyncio.Event()  # not bound to a loop until first awaited (3.10+)
             asyncio.run_coroutine_threadsafe(self._serve(conn), self._loop)
-        started = time.monotonic()
-        for conn in self._conns.values():
+        started, offered = time.monotonic(), 0
+        for conn in self._conns.values():  # in name order: the tool budget goes to the first
             left = conn.config.startup_timeout - (time.monotonic() - started)
             if not conn.ready.wait(max(left, 0.0)):
                 conn.error = conn.error or f"did not start within {conn.config.startup_timeout:g} s (startup_timeout)"
                 self._stop(conn)
             if conn.session is None or conn.error:
                 self._fail(conn, conn.error or "did not start", "start")
-            else:
-                self.emit("mcp_server_started", name=conn.config.name, transport=conn.config.transport,
-                          tools=[t.spec.name for t in conn.tools])
+                continue
+            offered += self._admit(conn, MAX_TOOLS - offered)
         fatal = [c for c in self._conns.values() if c.failed and c.config.required]
         if fatal:
             self.close()
-            raise ExtensionError(f"MCP server {fatal[0].config.name!r} is required and {fatal[0].error}",
+            raise ExtensionError(f"the required MCP server {fatal[0].config.name!r} did not start: {fatal[0].error}",
                                  hint="fix its configuration, or set required = false")
+
+    def _admit(self, conn: _Connection, room: int) -> int:
+        """Offer a started server's tools, as many as fit in the budget; how many were offered."""
+        if len(conn.tools) > room:
+            self.emit("warning", message=f"MCP server {conn.config.name}: only {max(room, 0)} of its "
+                      f"{len(conn.tools)} tools are offered (at most {MAX_TOOLS} MCP tools in all; "
+                      "choose them with enabled_tools)")
+            conn.tools = conn.tools[:max(room, 0)]
+        self.emit("mcp_server_started", name=conn.config.name, transport=conn.config.transport,
+                  tools=[t.spec.name for t in conn.tools])
+        return len(conn.tools)
 
     def close(self) -> None:
         if self._loop is None:
@@ -198,6 +210,8 @@ class McpHub:
             if name in tools:  # two tools sanitised to one name: keep the first, stably
                 continue
             description = (tool.description or getattr(tool, "title", None) or tool.name).strip()
+            if len(description) > MAX_DESCRIPTION_CHARS:  # a server's text in every request: bounded
+                description = description[:MAX_DESCRIPTION_CHARS - 1] + "…"
             tools[name] = McpTool(cfg.name, tool.name, ToolSpec(name, f"[MCP {cfg.name}] {description}", params,
                                                                 strict=strict), original)
         return [tools[n] for n in sorted(tools)]

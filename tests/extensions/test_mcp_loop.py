@@ -164,3 +164,14 @@ def test_a_streamable_http_server_gets_its_headers_from_the_environment(loop_run
         proc.wait()
     assert run.result.status == "done", run.result.message
     assert [(s["name"], s["transport"]) for s in run.of_type("mcp_server_started")] == [("web", "http")]
+
+
+def test_at_most_120_mcp_tools_are_offered_and_the_person_is_told_which_server_was_cut(loop_run, calc_repo):
+    servers = {"a": server("many"), "b": server("many"), "c": server("many")}
+    run = loop_run(calc_repo, [plan_turn("Add sub"), *ONE_STEP], "add sub", mcp_servers=servers)
+    assert run.result.status == "done", run.result.message
+    offered = run.model.requests[0]["tools"]
+    assert len([n for n in offered if n.startswith("mcp__")]) == 120
+    assert [n for n in offered if n.startswith("mcp__c__")] == [f"mcp__c__tool_{i:02d}" for i in range(20)]
+    assert [w["message"] for w in run.of_type("warning") if "MCP" in w["message"]] == [
+        "MCP server c: only 20 of its 50 tools are offered (at most 120 MCP tools in all; choose them with enabled_tools)"]
