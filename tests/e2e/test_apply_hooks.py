@@ -1,6 +1,6 @@
-"""`agent apply` of a branch where the model added an executable post-merge hook under the
-repository's committed core.hooksPath: listed, refused without a terminal, asked at one, and when
-merged the hook does not run."""
+"""Hooks the model creates under the repository's configured core.hooksPath (post-commit,
+reference-transaction, post-merge, ...) run neither at the session's own commits nor at `agent
+apply`, which lists them, refuses without a terminal and asks at one."""
 
 from __future__ import annotations
 
@@ -25,17 +25,21 @@ def test_hook_changes_are_listed_refused_asked_and_never_run(calc_repo, tmp_path
     (calc_repo / ".githooks" / "README").write_text("our hooks\n")
     commit_all(calc_repo, "hooks dir")
     git(calc_repo, "config", "core.hooksPath", ".githooks")
-    hook = new_file(".githooks/post-merge", ["#!/bin/sh", f"echo post-merge >> {log}"])
-    # The model cannot set a mode through a diff, but a test it wrote runs in the worktree and can.
+    names = ("post-merge", "post-commit", "pre-commit", "reference-transaction", "post-checkout")
+    hooks = "".join(new_file(f".githooks/{name}", ["#!/bin/sh", f"echo {name} >> {log}"]) for name in names)
+    # The model cannot set a mode through a diff, but a test it wrote runs in the worktree and can;
+    # the step's own commit then happens with these hooks in place under the configured hooksPath.
     chmod_test = new_file("tests/test_mode.py", [
         "import os, pathlib", "", "", "def test_mode():",
-        "    os.chmod(pathlib.Path(__file__).parents[1] / '.githooks' / 'post-merge', 0o755)"])
-    turns = [plan_turn("Add a hook"), diff_turn(hook + chmod_test), finish_turn("added")]
+        "    for hook in (pathlib.Path(__file__).parents[1] / '.githooks').iterdir():",
+        "        os.chmod(hook, 0o755)"])
+    turns = [plan_turn("Add a hook"), diff_turn(hooks + chmod_test), finish_turn("added")]
     with ReplayServer({"turns": turns}) as server:
         run = run_agent(calc_repo, server, "run", "add a hook", "--yes", "--json")
     assert run.code == 0, run.stderr
     branch = run.result["branch"]
-    assert git(calc_repo, "ls-tree", branch, ".githooks/post-merge").startswith("100755")
+    assert git(calc_repo, "ls-tree", branch, ".githooks/post-commit").startswith("100755")
+    assert not log.exists()  # not at the step's commit, nor at worktree add/remove
     head = git(calc_repo, "rev-parse", "HEAD")
 
     refused = run_agent(calc_repo, None, "apply")
