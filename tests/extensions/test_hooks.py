@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.extensions.conftest import hook_script
+from tests.extensions.conftest import hook_script, repo_with_hooks
 from tests.helpers_calc import ADD_SUB, FIX_SUB, TEST_SUB, call, diff_turn, finish_turn, plan_turn
 
 pytestmark = pytest.mark.slow  # each runs a whole session with real hook processes (about 3 s)
@@ -25,8 +25,9 @@ if "secrets/" in diff:
 """
 
 
-def test_a_pre_tool_hook_denies_apply_diff_on_a_path_and_the_model_is_told_why(loop_run, calc_repo, tmp_path):
-    hooks = [{"event": "pre_tool", "match": "apply_diff", "command": hook_script(tmp_path, "deny", DENY_SECRETS)}]
+def test_a_pre_tool_hook_denies_apply_diff_on_a_path_and_the_model_is_told_why(loop_run, tmp_path):
+    calc_repo, command = repo_with_hooks(tmp_path, deny=DENY_SECRETS)
+    hooks = [{"event": "pre_tool", "match": "apply_diff", "command": command["deny"]}]
     turns = [
         plan_turn("Add sub"),
         diff_turn(SECRET_DIFF),
@@ -42,12 +43,13 @@ def test_a_pre_tool_hook_denies_apply_diff_on_a_path_and_the_model_is_told_why(l
     assert [d["files"] for d in run.of_type("diff_applied")][0] == ["calc.py", "tests/test_calc.py"]
 
 
-def test_a_post_tool_hook_adds_context_for_the_model(loop_run, calc_repo, tmp_path):
+def test_a_post_tool_hook_adds_context_for_the_model(loop_run, tmp_path):
     body = """
 if payload["tool"]["name"] == "read_file" and payload["result"]["ok"]:
     print(json.dumps({"context": "calc.py is owned by the maths team; keep functions pure. step=" + str(payload["step"])}))
 """
-    hooks = [{"event": "post_tool", "match": "read_*", "command": hook_script(tmp_path, "ctx", body)}]
+    calc_repo, command = repo_with_hooks(tmp_path, ctx=body)
+    hooks = [{"event": "post_tool", "match": "read_*", "command": command["ctx"]}]
     turns = [
         {"tool_calls": [call("read_file", path="calc.py", start_line=None, end_line=None)]},
         {**plan_turn("Add sub"), "expect": ["def add(a, b)", "owned by the maths team", "step=None"]},
@@ -61,8 +63,9 @@ if payload["tool"]["name"] == "read_file" and payload["result"]["ok"]:
 def test_step_end_and_session_end_hooks_get_the_step_and_the_result(loop_run, calc_repo, tmp_path):
     log = tmp_path / "hook-log.jsonl"
     body = f"open({str(log)!r}, 'a').write(json.dumps(payload) + '\\n')\n"
-    record = hook_script(tmp_path, "record", body)
-    hooks = [{"event": "step_end", "command": record}, {"event": "session_end", "command": record}]
+    record = hook_script(tmp_path, "record", body)  # writes outside the worktree: allowed by sandbox = false
+    hooks = [{"event": "step_end", "command": record, "sandbox": False},
+             {"event": "session_end", "command": record, "sandbox": False}]
     run = loop_run(calc_repo, [plan_turn("Add sub"), diff_turn(ADD_SUB + TEST_SUB), diff_turn(FIX_SUB),
                                finish_turn("added sub")], "add sub", hooks=hooks)
     assert run.result.status == "done", run.result.message
@@ -73,10 +76,10 @@ def test_step_end_and_session_end_hooks_get_the_step_and_the_result(loop_run, ca
     assert run.events[-1].type == "session_finished"  # the result stays the last event
 
 
-def test_a_pre_tool_hook_that_fails_or_hangs_refuses_the_call(loop_run, calc_repo, tmp_path):
-    hooks = [{"event": "pre_tool", "match": "search_code", "command": hook_script(tmp_path, "slow", "import time; time.sleep(30)"),
-              "timeout": 0.5},
-             {"event": "pre_tool", "match": "list_files", "command": hook_script(tmp_path, "bad", "sys.exit(2)")}]
+def test_a_pre_tool_hook_that_fails_or_hangs_refuses_the_call(loop_run, tmp_path):
+    calc_repo, command = repo_with_hooks(tmp_path, slow="import time; time.sleep(30)", bad="sys.exit(2)")
+    hooks = [{"event": "pre_tool", "match": "search_code", "command": command["slow"], "timeout": 0.5},
+             {"event": "pre_tool", "match": "list_files", "command": command["bad"]}]
     turns = [
         {"tool_calls": [call("search_code", pattern="def", path=None), call("list_files", path=None, pattern=None)]},
         {**plan_turn("Add sub"), "expect": ["no answer within 0.5 s (timeout)", "exited with 2"]},
