@@ -279,7 +279,9 @@ class Problems:
     lines: list[str] = field(default_factory=list)
 
     def add(self, where: str, key: str, message: str) -> None:
-        self.lines.append(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        line = f"{where}: {key}: {message}" if key else f"{where}: {message}"
+        # A key or value from a cloned repository must not reach the terminal as escape codes.
+        self.lines.append("".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in line))
 
 
 def _suggest(key: str, known: list[str]) -> str:

@@ -109,3 +109,9 @@ def test_every_setting_is_a_config_field_and_every_field_a_setting():
 
     own = {"sources", "ignored_settings", "repo_trust"}  # filled by load_config, not settable
     assert set(SETTINGS) == {f.name for f in fields(Config)} - own
+
+
+def test_problem_lines_carry_no_terminal_escapes(tmp_path):
+    lines = problems(tmp_path, {".agent.toml": '"\\u001b[2Jevil" = 1\nmodel = ""\n'})
+    assert len(lines) == 2 and not any("\x1b" in line for line in lines)
+    assert "\\x1b[2Jevil" in lines[0]
