@@ -115,7 +115,7 @@ def finish_to_report(modules: int, tests: int, sleep: float, strategy: str) -> d
 
 
 def parse_overhead(tests: int, repeats: int) -> dict:
-    body = "import pytest\n\n\n@pytest.mark.parametrize('n', range(%d))\ndef test_n(n):\n    assert n >= 0\n" % tests
+    body = f"import pytest\n\n\n@pytest.mark.parametrize('n', range({tests}))\ndef test_n(n):\n    assert n >= 0\n"
     with tempfile.TemporaryDirectory(prefix="verdict-parse-") as tmp:
         root = make_repo(Path(tmp), {"pyproject.toml": "", "tests/test_many.py": body})
         structured, plain = TestRunner(root), TestRunner(root)

@@ -124,6 +124,7 @@ def test_a_broken_case_beside_one_failing_at_baseline_is_not_committed(loop_run,
     assert git(repo, "rev-list", "--count", f"main..{run.result.branch}") == "0"
 
 
+@pytest.mark.slow
 def test_collection_error_at_baseline_and_a_break_elsewhere_is_caught_reported_and_fixed(loop_run, tmp_path):
     repo = make_repo(tmp_path, {**PROJECT, "tests/test_legacy.py": "import module_that_is_gone\n\ndef test_old():\n    pass\n"})
     turns = [plan_turn("Touch add"), diff_turn(BREAK_ADD), finish_turn("touched"),
@@ -157,6 +158,7 @@ def test_affected_first_reports_a_failure_before_the_full_suite_runs(loop_run, t
     assert failed_affected["duration"] < baseline["duration"] / 2
 
 
+@pytest.mark.slow
 def test_test_strategy_full_runs_only_the_full_suite(loop_run, tmp_path):
     repo = make_repo(tmp_path, PROJECT)
     turns = [plan_turn("Touch add"), diff_turn(BREAK_ADD), finish_turn("touched"), diff_turn(FIX_ADD),

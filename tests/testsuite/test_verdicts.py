@@ -80,6 +80,7 @@ def test_broken_parametrized_case_beside_one_failing_at_baseline_is_caught(tmp_p
     assert "Hello world!-hello-world" in verdict.reasons[0]
 
 
+@pytest.mark.slow
 def test_collection_error_at_baseline_does_not_hide_a_break_elsewhere(tmp_path):
     root = project(tmp_path, {
         "pyproject.toml": "", "calc.py": "def add(a, b):\n    return a + b\n",
@@ -123,6 +124,7 @@ def test_fewer_tests_than_baseline_fails_unless_the_step_changed_their_file(tmp_
     assert judge(current, baseline, ["conftest.py", "tests/test_b.py"]).passed  # the step removed them
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body, reason", [
     ("import pytest\n\ndef test_z():\n    pytest.exit('bye')\n", "bye"),
     ("import os\n\ndef test_z():\n    os._exit(0)\n", "wrote no per-test results"),
@@ -172,6 +174,7 @@ test.describe('mul', () => {
 
 
 @needs_node
+@pytest.mark.slow
 def test_node_runner_one_new_failure_and_one_preexisting(tmp_path):
     root = project(tmp_path, {
         "package.json": json.dumps({"name": "n", "scripts": {"test": "node --test test/"}}),
