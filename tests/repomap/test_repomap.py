@@ -227,3 +227,21 @@ def test_to_dict_is_json_and_counts_agree(polyglot, cache_dir):
     assert d["shown_symbols"] == sum(len(f["symbols"]) for f in d["files"]) == res.symbols
     assert d["tokens"] == res.tokens <= 300
     assert d["total_files"] >= d["shown_files"]
+
+
+def test_a_warm_agent_map_imports_nothing_heavy(polyglot, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    # The real CLI, in a fresh interpreter; the second run is warm (the cache is in .git).
+    code = ("import json, sys\nsys.argv = ['agent', 'map', '--budget', '300', '--focus', 'Cart', sys.argv[1]]\n"
+            "from agent.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = ('tree_sitter', 'numpy', 'pydantic', 'openai', 'rich', 'tiktoken')\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n")
+    runs = [subprocess.run([sys.executable, "-c", code, str(polyglot)], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    first, warm = (r.splitlines() for r in runs)
+    assert "py/shop/cart.py:" in first and first[:-1] == warm[:-1]  # the same map, twice
+    assert "tree_sitter" in json.loads(first[-1])  # the cold run parsed
+    assert json.loads(warm[-1]) == []
