@@ -91,6 +91,18 @@ class McpHub:
         for conn in self._conns.values():
             conn.stop = asyncio.Event()  # not bound to a loop until first awaited (3.10+)
             asyncio.run_coroutine_threadsafe(self._serve(conn), self._loop)
+        try:
+            self._await_start()
+        except BaseException:  # Ctrl-C while servers start: none may outlive the run
+            self.close()
+            raise
+        fatal = [c for c in self._conns.values() if c.failed and c.config.required]
+        if fatal:
+            self.close()
+            raise ExtensionError(f"the required MCP server {fatal[0].config.name!r} did not start: {fatal[0].error}",
+                                 hint="fix its configuration, or set required = false")
+
+    def _await_start(self) -> None:
         started, offered = time.monotonic(), 0
         for conn in self._conns.values():  # in name order: the tool budget goes to the first
             left = conn.config.startup_timeout - (time.monotonic() - started)
@@ -101,11 +113,6 @@ class McpHub:
                 self._fail(conn, conn.error or "did not start", "start")
                 continue
             offered += self._admit(conn, MAX_TOOLS - offered)
-        fatal = [c for c in self._conns.values() if c.failed and c.config.required]
-        if fatal:
-            self.close()
-            raise ExtensionError(f"the required MCP server {fatal[0].config.name!r} did not start: {fatal[0].error}",
-                                 hint="fix its configuration, or set required = false")
 
     def _admit(self, conn: _Connection, room: int) -> int:
         """Offer a started server's tools, as many as fit in the budget; how many were offered."""
