@@ -237,6 +237,7 @@ def map_(
 
 def _config_here(overrides: dict | None = None):
     """Config for commands that may run outside a repository (models, doctor)."""
+    from agent.cli.trust_prompt import note_ignored
     from agent.config import load_config
     from agent.errors import RepoError
     from agent.workspace import Repo
@@ -245,7 +246,7 @@ def _config_here(overrides: dict | None = None):
         root = Repo.find(Path.cwd()).root
     except RepoError:
         root = Path.cwd()
-    return load_config(root, overrides)
+    return note_ignored(load_config(root, overrides))
 
 
 @app.command()

@@ -41,6 +41,15 @@ def settle_trust(config, *, yes: bool, reload: Callable[[bool], object], interac
     return trusted
 
 
+def note_ignored(config):
+    """For commands that only show config (models, doctor): one line on stderr saying which
+    repository settings are not in effect, so the person is not left guessing."""
+    if config.ignored_settings:
+        print(f"note: not using {', '.join(config.ignored_settings)} from the repository's config "
+              "(untrusted: `agent run` at a terminal asks; or set AGENT_TRUST_REPO_CONFIG=1)", file=sys.stderr)
+    return config
+
+
 def ask(request) -> str:
     from agent.cli.ui import read_key
 

@@ -71,3 +71,11 @@ def test_other_commands_refuse_bad_input_in_one_line(tmp_path, args, says):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("agent: error: ") and says in lines[0], lines
     assert snapshot(root) == before
+
+
+def test_models_says_which_repository_settings_are_not_in_effect(tmp_path):
+    root = repo_with(tmp_path, {".agent.toml": 'base_url = "http://127.0.0.1:9/v1"\nmodel = "theirs"\n'})
+    proc = run(tmp_path, root, "models", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "127.0.0.1:9" not in proc.stdout and "theirs" in proc.stdout  # model needs no trust
+    assert "not using base_url" in proc.stderr
