@@ -172,6 +172,10 @@ def apply(
         changes = hook_changes(repo.root, "HEAD", f"refs/heads/{meta['branch']}")
         confirm_hook_changes(meta["branch"], changes, allow=allow_hook_changes)
     outcome = repo.apply_branch(meta["branch"])
+    if outcome["commits"] == 0:  # applied before, or nothing was ever committed on it
+        print(f"nothing to merge: {outcome['into']} already has every commit of {meta['branch']}; "
+              f"HEAD {outcome['head'][:8]} (`agent discard {meta['id']}` removes the branch)")
+        return
     how = "fast-forward" if outcome.get("fast_forward") else "merge commit"
     print(f"merged {meta['branch']} into {outcome['into']} ({outcome['commits']} commit(s), {how}); HEAD {outcome['head'][:8]}")
 

@@ -123,15 +123,18 @@ def log(
     """A session's event stream, human-readable or as JSON lines."""
     from agent.cli.safe import neutralise
     from agent.sessions import lock
-    from agent.sessions.logview import Tail, format_event
+    from agent.sessions.logview import HumanLog, Tail
 
     _, store = _store()
     sid = store.find(session)["id"]
     tail = Tail(store.dir(sid) / "events.jsonl")
+    human = HumanLog()
     idle = 0.0
     while True:
         for e in tail.read():
-            print(json.dumps(e, ensure_ascii=False) if json_out else neutralise(format_event(e)), flush=True)
+            lines = [json.dumps(e, ensure_ascii=False)] if json_out else map(neutralise, human.lines(e))
+            for line in lines:
+                print(line, flush=True)
             if e.get("type") == "session_finished":
                 idle = -1.0
         if not follow:

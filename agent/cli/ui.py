@@ -18,6 +18,9 @@ from agent.cli.console import UNWRAPPED, make_console, rule, shown  # noqa: F401
 from agent.core.plan import Decision, Plan, StepReview
 from agent.events import Event
 
+# Ways a run ends on purpose (agent.errors): told in the closing account, not as an "error:" line.
+ENDINGS = {"Rejected", "TestsFailed", "TurnsExhausted", "BudgetExceeded", "Incomplete", "Interrupted", "NeedsTerminal"}
+
 KEYS = {"approve": "a", "feedback": "f", "reject": "r", "skip": "s", "quit": "q"}
 
 
@@ -54,6 +57,8 @@ class Renderer:
         self._say(f"[yellow]warning:[/] {shown(d['message'])}")
 
     def _on_error(self, d):
+        if d.get("kind") in ENDINGS:  # not an error: the closing account says how the run ended
+            return
         self._say(f"[red]error:[/] {shown(d['message'])}")
 
     def _on_instructions_loaded(self, d):
@@ -138,11 +143,22 @@ class Renderer:
         if d.get("scope") == "affected":  # "affected: 12 tests, 1 failed in 0.8 s"
             failed = len(d.get("failing") or [])
             self._say(f"  affected: [{colour}]{d.get('tests_run') or 0} tests, {failed} failed in {d['duration']:.1f} s[/]")
+            self._failing(d)
             return
         scope = f"before any change ({shown(d['command'])})" if d.get("baseline") else "full suite" if d.get("full") else "tests"
         self._say(f"  {scope}: [{colour}]{shown(d['summary'])}[/]")
+        if not d.get("baseline"):  # the baseline's failures are listed in its warning
+            self._failing(d)
         for reason in verdict.get("reasons") or []:
             self._say(f"  [red]not accepted[/]: {shown(reason)}")
+
+    def _failing(self, d, limit: int = 5) -> None:
+        """Which tests fail, by name: "2 failed" alone says nothing to act on."""
+        names = d.get("failing") or []
+        for name in names[:limit]:
+            self._say(f"    [red]failed[/] {shown(name)}")
+        if len(names) > limit:
+            self._say(f"    … and {len(names) - limit} more")
 
     def _on_commit_created(self, d):
         self._say(f"[green]committed[/] {d['sha'][:8]} {shown(d['message'])}")
@@ -285,6 +301,8 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
     for s in plan.get("steps", []):
         sha = f" {s['commit'][:8]}" if s.get("commit") else ""
         console.print(f"  step {s['index']}: {shown(s['title'])} {shown('[' + s['status'] + ']')}{sha}")
+    if keeps_repo:
+        _resume_hint(console, result)
     usage = result.get("usage") or {}
     if usage:
         cost = result.get("cost")
@@ -303,6 +321,19 @@ def render_result(console: Console, result: dict[str, Any], keeps_repo: bool = T
         console.print(f"Throw away:     [bold]agent discard {sid}[/]")
     elif branch and keeps_repo:
         console.print(f"\nNo commits on [cyan]{shown(branch)}[/]. Remove it with: agent discard {result['session_id']}")
+
+
+def _resume_hint(console: Console, result: dict[str, Any]) -> None:
+    """A run the person quit at a step, or that was interrupted, can be continued: say how."""
+    quit_at = [s["index"] for s in (result.get("plan") or {}).get("steps", []) if s.get("status") == "quit"]
+    if not (quit_at or result["status"] == "interrupted") or not result.get("branch"):
+        return
+    sid = result["session_id"]
+    where = f"step {quit_at[0]}" if quit_at else "where it stopped"
+    console.print(f"Continue later: [bold]agent resume {sid}[/] (goes on from {where}; a half-done step starts "
+                  f"again from its last commit)")
+    if quit_at and result.get("worktree"):
+        console.print(f"[dim]Until then the step's uncommitted changes are in {shown(result['worktree'])}[/]")
 
 
 def render_tiers(console: Console, rows: list[dict[str, Any]]) -> None:

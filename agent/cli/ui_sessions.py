@@ -17,7 +17,7 @@ def render_sessions(console: Console, infos: list[dict[str, Any]]) -> None:
     if not infos:
         console.print("no agent sessions in this repository")
         return
-    colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow"}
+    colours = {"done": "green", "failed": "red", "interrupted": "yellow", "waiting": "bold yellow", "discarded": "dim"}
     table = Table(show_edge=False, pad_edge=False, box=None)
     table.add_column("ID", no_wrap=True)
     table.add_column("Intent", min_width=16, max_width=50 if console.width < UNWRAPPED else None)

@@ -37,8 +37,33 @@ class Tail:
 
 def format_event(e: dict[str, Any]) -> str:
     t = e.get("type", "?")
+    return _line(e, t, _detail(t, e))
+
+
+def _line(e: dict[str, Any], label: str, detail: str) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.get("ts") or 0))
-    return f"{when}  {t:<20} {_detail(t, e)}".rstrip()
+    return f"{when}  {label:<20} {detail}".rstrip()
+
+
+class HumanLog:
+    """`agent log` for people: one line per event, except that a model call's reasoning, which
+    streams in as many model_progress deltas, is one `reasoning` line before the call's end."""
+
+    def __init__(self) -> None:
+        self._reasoning: list[str] = []
+
+    def lines(self, e: dict[str, Any]) -> list[str]:
+        t = e.get("type")
+        if t == "model_progress":
+            if e.get("reasoning"):
+                self._reasoning.append(str(e["reasoning"]))
+            return []
+        out = []
+        if t == "model_call_finished" and self._reasoning:
+            out.append(_line(e, "reasoning", " ".join("".join(self._reasoning).split())))
+            self._reasoning = []
+        out.append(format_event(e))
+        return out
 
 
 def _detail(t: str, e: dict[str, Any]) -> str:  # noqa: PLR0911 - one case per event type

@@ -32,7 +32,8 @@ def check_resumable(store: SessionStore, meta: dict[str, Any]) -> dict[str, Any]
     if info["running"]:
         raise UsageError(f"session {sid} is running (pid {meta.get('pid')})", hint=f"`agent attach {sid}` to watch it")
     result = info["result"]
-    if result and result.get("status") in NOT_RESUMABLE:
+    quit_at_a_step = any(s.get("status") == "quit" for s in ((result or {}).get("plan") or {}).get("steps", []))
+    if result and result.get("status") in NOT_RESUMABLE and not quit_at_a_step:  # [q]uit at a step: resumable
         raise UsageError(f"session {sid} cannot be resumed: {NOT_RESUMABLE[result['status']]}")
     data = load_state(store.dir(sid))
     if data is None:

@@ -93,6 +93,8 @@ def summarize(store, meta: dict[str, Any]) -> dict[str, Any]:
     info.update(plan=plan, commits=commits, tests=tests, usage=usage, cost=round(cost, 6) if cost_known else None,
                 result=result, last_event=last_ts)
     info["status"], info["state"] = _status(result, running, waiting, phase, current)
+    if info["discarded"]:  # its branch and worktree are gone, whatever its run ended with
+        info["status"], info["state"] = "discarded", "discarded"
     info["waiting"] = waiting if info["state"] == "waiting" else None
     if info["state"] == "waiting":
         info["pending"] = read_json(d / PENDING_FILE)

@@ -50,6 +50,9 @@ def test_apply_merges_the_branch_only_when_asked_and_refuses_to_overwrite_work(c
     assert applied.code == 0, applied.stderr
     assert "return a - b" in (calc_repo / "calc.py").read_text()
     assert git(calc_repo, "rev-parse", "HEAD") == git(calc_repo, "rev-parse", result["branch"])
+    again = run_agent(calc_repo, None, "apply", result["session_id"])
+    assert again.code == 0 and again.stdout.startswith("nothing to merge: main already has every commit")
+    assert "merged" not in again.stdout and git(calc_repo, "rev-parse", "HEAD") == git(calc_repo, "rev-parse", result["branch"])
 
 
 def test_discard_removes_worktree_and_branch(calc_repo):
@@ -61,6 +64,10 @@ def test_discard_removes_worktree_and_branch(calc_repo):
     assert not worktree.exists()
     assert git(calc_repo, "branch", "--list", result["branch"]) == ""
     assert git(calc_repo, "worktree", "list").count("\n") == 0  # only the main checkout remains
+    listed = run_agent(calc_repo, None, "sessions", "--all")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(result["session_id"]))
+    assert "discarded" in row and " done " not in row
+    assert run_agent(calc_repo, None, "sessions").stdout.strip() == "no agent sessions in this repository"
 
 
 def test_ctrl_c_during_tests_exits_130_and_leaves_the_checkout_alone(calc_repo):
