@@ -7,6 +7,8 @@ import os
 import shutil
 import threading
 
+import pytest
+
 from agent.repomap import RepoMap, parse
 from agent.repomap.cache import ParseCache
 from agent.repomap.files import blob_id
@@ -229,6 +231,7 @@ def test_to_dict_is_json_and_counts_agree(polyglot, cache_dir):
     assert d["total_files"] >= d["shown_files"]
 
 
+@pytest.mark.slow  # two fresh interpreters running the CLI
 def test_a_warm_agent_map_imports_nothing_heavy(polyglot, tmp_path):
     import json
     import subprocess
