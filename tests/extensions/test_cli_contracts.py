@@ -43,6 +43,10 @@ def test_an_untrusted_repositorys_mcp_server_is_not_started_in_ci(tmp_path):
         trusted = run_agent(repo, server, "run", "--yes", "--json", "--trust-repo-config", "add sub", env=env)
     assert trusted.code == 0, trusted.stderr
     assert marker.exists() and [s["name"] for s in trusted.of_type("mcp_server_started")] == ["docs"]
+    assert [(e["type"], e["name"]) for e in trusted.events if e["type"] in ("tool_called", "tool_result")][:2] == [
+        ("tool_called", "mcp__docs__lookup"), ("tool_result", "mcp__docs__lookup")]  # in --json and the log
+    session_log = repo / ".git" / "agent" / "sessions" / trusted.result["session_id"] / "events.jsonl"
+    assert "mcp__docs__lookup" in session_log.read_text()
 
 
 def test_ask_approval_takes_one_key_in_the_terminal(tmp_path):
