@@ -97,6 +97,9 @@ def run(
     trust_repo_config: Annotated[bool, typer.Option("--trust-repo-config", help="Use the repository's settings that run commands or direct credentials without asking (also AGENT_TRUST_REPO_CONFIG=1).")] = False,
 ) -> None:
     """Plan and carry out INTENT in a new worktree and branch, asking before each commit."""
+    from agent.cli import errors
+
+    errors.known["intent"] = intent  # for the result object of a run that ends before a session
     from agent.cli.trust_prompt import settle_trust
     from agent.config import load_config
     from agent.workspace import Repo

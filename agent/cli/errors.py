@@ -8,6 +8,7 @@ import time
 
 # Commands whose --json output ends with the result object (docs/ci.md).
 RESULT_COMMANDS = {"run", "resume", "demo"}
+known: dict[str, str] = {}  # what the command line said, once parsed (the intent), for the result
 
 
 def click_exceptions() -> tuple[type[Exception], type[BaseException]]:
@@ -39,7 +40,7 @@ def error_object(args: list[str], message: str, status: str, exit_code: int) -> 
     """The JSON a --json command ends with when it failed before (or without) a session."""
     if command_of(args) in RESULT_COMMANDS:
         return {"type": "session_finished", "ts": time.time(), "status": status, "exit_code": exit_code,
-                "session_id": None, "intent": None, "branch": None, "worktree": None, "base_commit": None,
+                "session_id": None, "intent": known.get("intent"), "branch": None, "worktree": None, "base_commit": None,
                 "plan": None, "commits": [], "files_changed": [], "tests": None, "usage": {}, "cost": None,
                 "duration": 0.0, "message": message}
     return {"status": status, "exit_code": exit_code, "message": message}

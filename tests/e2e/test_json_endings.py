@@ -54,6 +54,7 @@ def test_no_key_ends_with_a_usage_error_result_and_creates_nothing(calc_repo):
     result = last_json(out)
     assert code == 2 and result["status"] == "usage_error"
     assert "OPENAI_API_KEY" in result["message"] and "OPENAI_API_KEY" in err
+    assert result["intent"] == "add sub"
     assert_untouched(calc_repo)
 
 
