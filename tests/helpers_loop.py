@@ -18,8 +18,9 @@ from typing import Any
 
 from agent.approval import YesApprover
 from agent.config import load_config
-from agent.core.driver import RunResult, run_session
+from agent.core.driver import RunResult, new_session_id, run_session
 from agent.events import Event, EventBus
+from agent.sessions.store import SessionStore, meta_sink
 from agent.testing.scripted import ScriptedModel
 from agent.workspace import Repo
 
@@ -46,7 +47,13 @@ def run_loop(repo_root: Path, turns: list[dict[str, Any]], intent: str = "do the
     config = load_config(repo.root, overrides, env={})
     model = ScriptedModel({"turns": turns})
     events: list[Event] = []
-    bus = EventBus(events.append)
-    result = run_session(intent, repo=repo, config=config, approver=approver or YesApprover(), events=bus,
-                         model=model, cwd=repo.root)
+    session_id = new_session_id()
+    store = SessionStore(repo.git_common_dir)
+    log = store.open_log(session_id)  # the durable log and meta, as agent.cli.wiring.drive keeps them
+    bus = EventBus(events.append, log, meta_sink(store, session_id))
+    try:
+        result = run_session(intent, repo=repo, config=config, approver=approver or YesApprover(), events=bus,
+                             model=model, cwd=repo.root, session_id=session_id)
+    finally:
+        log.close()
     return LoopRun(result, events, model)

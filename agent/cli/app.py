@@ -92,6 +92,7 @@ def run(
     test_timeout: TestTimeoutOpt = None,
     test_strategy: TestStrategyOpt = None,
     no_syntax_check: NoSyntaxOpt = False,
+    keep_failed: Annotated[bool, typer.Option("--keep-failed", help="Keep a failing step's changes in the worktree (default: reverted; a session with no commits leaves no worktree or branch).")] = False,
     background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
     output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
     trust_repo_config: Annotated[bool, typer.Option("--trust-repo-config", help="Use the repository's settings that run commands or direct credentials without asking (also AGENT_TRUST_REPO_CONFIG=1).")] = False,
@@ -107,6 +108,7 @@ def run(
     repo = Repo.find(Path.cwd())
     overrides = _run_options(max_steps, max_turns, max_attempts, max_cost, max_tokens, model, api, base_url,
                              test_command, test_timeout, no_syntax_check, test_strategy)
+    overrides["keep_failed"] = keep_failed or None
     config = load_config(repo.root, overrides, trust_repo=True if trust_repo_config else None)
     config = settle_trust(config, yes=yes, reload=lambda trusted: load_config(repo.root, overrides, trust_repo=trusted))
     if background:

@@ -106,7 +106,7 @@ def resume(
 def _run_here(sid: str, repo, store, config, *, yes: bool, json_out: bool, output_patch: Path | None) -> int:
     """Resume in this process with the terminal UI and/or JSON stream, like `agent run`."""
     from agent.cli.wiring import run_wired
-    from agent.sessions.resume import continue_session
+    from agent.core.driver import continue_session
 
     def go(events, approver, model):
         return continue_session(sid, repo=repo, store=store, config=config, approver=approver, events=events,
@@ -243,9 +243,9 @@ def batch(
 
 def worker(session: SessionArg) -> None:
     """Run a background session (started by `agent run -d` / `agent resume -d`)."""
-    from agent.sessions.background import worker_main
+    from agent.cli.wiring import run_worker
 
-    raise typer.Exit(worker_main(session))
+    raise typer.Exit(run_worker(session))
 
 
 def register(app: typer.Typer) -> None:

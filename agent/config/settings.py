@@ -65,6 +65,7 @@ class Config:
     max_cost: float | None = None
     max_tokens: int | None = None
     syntax_check: bool = True
+    keep_failed: bool = False  # keep a failing step's uncommitted changes in the worktree (--keep-failed)
     baseline_tests: bool = True  # run the tests once before any change, to tell old failures from new
     system_prompt: str | None = None  # path to a file replacing prompts/system.md
     models: dict[str, Any] = field(default_factory=dict)

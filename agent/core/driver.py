@@ -1,7 +1,15 @@
-"""Wires one session together: repository, worktree, model, tests, loop, log and result.
+"""The run driver: one session end to end, new or resumed, whoever started it.
 
-The CLI calls `run_session`; everything here is plain Python so it can be tested without a
-terminal. The result object is the documented contract CI relies on (see README).
+`run_session` (agent run, demo, batch, a background worker's first start) and `resume_session`
+(agent resume, a background worker after a restart) are the same skeleton: open the worktree,
+build the test suite, the repository map and the baseline, hand them to the Loop, and turn
+whatever ends the run into one truthful RunResult, emitted as the last event. Only the opening
+differs (a new worktree from HEAD, or the session's own worktree rolled back to its last commit),
+and that difference lives in two small `_Start` implementations.
+
+Everything here is plain Python, so it is tested in process with a scripted model
+(tests/helpers_loop.py); the CLI only wires terminals and streams around it (agent/cli/wiring.py).
+The result object is the documented contract CI relies on (README, docs/ci.md).
 """
 
 from __future__ import annotations
@@ -13,14 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Config
-from agent.core import prompts
-from agent.core.conversation import Conversation
+from agent.core.conversation import Conversation, Usage
 from agent.core.loop import Loop, RunState, finish_reason
 from agent.core.seams import Approver, Model
 from agent.errors import AgentError
 from agent.events import EventBus
-from agent.sessions.state import durable_for
-from agent.testsuite.baseline import Baseline
+from agent.sessions.state import Durable, durable_for
 
 
 @dataclass
@@ -47,35 +53,15 @@ class RunResult:
     duration: float = 0.0
     message: str = ""
     ignored_settings: list[str] = field(default_factory=list)  # repository settings not trusted
+    cleaned_up: bool = False  # the session made no commits: its worktree and branch were removed
     exception: BaseException | None = field(default=None, repr=False)  # a bug, re-raised under AGENT_DEBUG
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "exception"}
 
 
-def record_ending(result: RunResult, exc: BaseException, events: EventBus) -> None:
-    """Every way a run can end becomes the result's status, exit code and one-line message."""
-    reason = finish_reason(exc)
-    result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
-    if not isinstance(exc, AgentError | KeyboardInterrupt):
-        result.message = f"internal error: {type(exc).__name__}: {exc}"
-        result.exception = exc
-    events.emit("error", message=result.message, kind=type(reason).__name__)
-
-
 def new_session_id() -> str:
     return secrets.token_hex(4)
-
-
-def system_prompt(config: Config, instructions: list[tuple[str, str]], repo_root: Path) -> str:
-    """The stable prefix of every request: our system prompt (or the configured override), then
-    the project's instructions."""
-    from agent.core.instructions import format_instructions, load_system_prompt
-
-    text = load_system_prompt(config.system_prompt, repo_root) or prompts.load("system.md")
-    if instructions:
-        text += "\n\n# Project instructions\n\n" + format_instructions(instructions)
-    return text
 
 
 def ignored_warning(config: Config) -> str:
@@ -84,44 +70,62 @@ def ignored_warning(config: Config) -> str:
             "(trust them at the prompt of an interactive run, or pass --trust-repo-config)")
 
 
-def run_session(
-    intent: str,
-    *,
-    repo,
-    config: Config,
-    approver: Approver,
-    events: EventBus,
-    model: Model,
-    session_id: str | None = None,
-    cwd: Path | None = None,
-) -> RunResult:
-    """Run one session end to end and return its result. Never raises AgentError: every ending
-    (done, rejected, failing tests, budget, Ctrl-C, model error) becomes the result.
+def run_session(intent: str, *, repo, config: Config, approver: Approver, events: EventBus, model: Model,
+                session_id: str | None = None, cwd: Path | None = None) -> RunResult:
+    """Run a new session end to end. Never raises AgentError: every ending (done, rejected, failing
+    tests, budget, Ctrl-C, model error) becomes the result.
 
-    The model is built by the caller first, so a configuration problem (say, a missing key)
-    stops everything before a worktree or session exists."""
-    from agent.core.instructions import load_instructions
-    from agent.testsuite.runner import TestRunner
+    The model is built by the caller first, so a configuration problem (say, a missing key) stops
+    everything before a worktree or session exists."""
+    start = _FreshStart(intent, Path(cwd or repo.root))
+    return _Driver(repo, config, approver, events, model, session_id or new_session_id(), start).run()
 
-    started = time.monotonic()
-    session_id = session_id or new_session_id()
-    result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
-    workspace = None
-    state = RunState(intent=intent)
-    baseline = extensions = None
-    durable = durable_for(repo, session_id, intent, config, cwd)  # session lock + state.json at checkpoints
-    result.ignored_settings = list(config.ignored_settings)
-    try:
-        if config.ignored_settings:
-            events.emit("warning", message=ignored_warning(config))
-        if durable is not None:
-            durable.acquire()
+
+def continue_session(session_id: str, *, repo, store, config: Config, approver: Approver, events: EventBus,
+                     model: Model) -> RunResult:
+    """A background worker's entry: run a launched-but-never-started session afresh, or resume a
+    started one."""
+    from agent.sessions.state import load_state
+
+    meta = store.meta(session_id) or {}
+    if meta.get("branch"):
+        return resume_session(session_id, repo=repo, store=store, config=config, approver=approver, events=events,
+                              model=model)
+    data = load_state(store.dir(session_id)) or {}
+    return run_session(data.get("intent") or meta.get("intent", ""), repo=repo, config=config, approver=approver,
+                       events=events, model=model, session_id=session_id, cwd=Path(data.get("cwd") or repo.root))
+
+
+def resume_session(session_id: str, *, repo, store, config: Config, approver: Approver, events: EventBus,
+                   model: Model) -> RunResult:
+    """Continue a session from its last checkpoint (see agent.sessions.resume). Never raises AgentError."""
+    from agent.sessions.resume import ResumeStart
+
+    start = ResumeStart(store, session_id, repo)
+    if hasattr(model, "carry_over"):  # earlier processes' spending counts in the totals and the budgets
+        model.carry_over(Usage(**start.prior_usage), start.prior_cost)
+    return _Driver(repo, config, approver, events, model, session_id, start).run()
+
+
+class _FreshStart:
+    """A new session: a new worktree and branch from HEAD; the person's checkout is only read."""
+
+    resumed = False
+
+    def __init__(self, intent: str, cwd: Path):
+        self.intent, self.cwd = intent, cwd
+
+    def open(self, driver: _Driver) -> tuple[Any, RunState, Conversation]:
+        from agent.core.instructions import load_instructions, system_prompt
+
+        repo, events = driver.repo, driver.events
         dirty = repo.dirty_files()
-        instructions = load_instructions(repo.root, cwd or repo.root)
-        conversation = Conversation(system_prompt(config, instructions, repo.root))  # a bad override fails here
-        workspace = repo.create_worktree(session_id, intent)
-        result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
-        events.emit("session_started", session_id=session_id, intent=intent, branch=workspace.branch,
+        instructions = load_instructions(repo.root, self.cwd)
+        conversation = Conversation(system_prompt(driver.config, instructions, repo.root))  # a bad override fails here
+        workspace = repo.create_worktree(driver.session_id, self.intent)
+        driver.result.branch, driver.result.worktree = workspace.branch, str(workspace.root)
+        driver.result.base_commit = workspace.base_commit
+        events.emit("session_started", session_id=driver.session_id, intent=self.intent, branch=workspace.branch,
                     worktree=str(workspace.root), base_commit=workspace.base_commit, repo=str(repo.root))
         if dirty:
             events.emit("warning", message=(
@@ -129,46 +133,136 @@ def run_session(
                 f"({workspace.base_commit[:8]}) and does not see them"))
         if instructions:
             events.emit("instructions_loaded", files=[path for path, _ in instructions])
-        repo_map = _repo_map(workspace.root)
-        tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
-        state.test_command = tests.command
-        if tests.command and not tests.format.structured:
-            state.unverified.append(f"{tests.command}: no per-test results (judged by its exit code)")
-            events.emit("warning", message=f"tests: {tests.command} gives no per-test results; a step passes only "
-                                           "when it exits 0 (old failures can't be told from new ones)")
-        if not tests.command:
-            events.emit("warning", message="no test command configured or detected: steps are checked by review only")
-        elif config.baseline_tests:
-            baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
-        extensions = start_extensions(config, workspace, repo, session_id, intent, events, approver)
-        loop = Loop(model, workspace, tests, approver, events, config, conversation=conversation, repo_map=repo_map,
-                    checkpoint=durable.checkpoint if durable is not None else None, baseline=baseline,
-                    extensions=extensions)
-        loop.make_plan(state)
-        loop.run_steps(state)
-        result.status, result.exit_code = "done", 0
-    except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
-        record_ending(result, exc, events)
-    finally:
-        close_run(result, state, workspace, model, started, events, baseline, extensions)
+        return workspace, RunState(intent=self.intent), conversation
+
+
+class _Driver:
+    def __init__(self, repo, config: Config, approver: Approver, events: EventBus, model: Model, session_id: str,
+                 start):
+        self.repo, self.config, self.approver, self.events, self.model = repo, config, approver, events, model
+        self.session_id, self.start = session_id, start
+        self.result = RunResult(status="error", exit_code=1, session_id=session_id, intent=start.intent)
+        self.state = RunState(intent=start.intent)
+        self.workspace = None
+        self.baseline = None
+        self.extensions = None
+
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        durable: Durable | None = durable_for(self.repo, self.session_id, self.start.intent, self.config,
+                                              self.start.cwd)
         if durable is not None:
-            durable.release()
-    return result
-
-
-def close_run(result: RunResult, state: RunState, workspace, model, started: float, events: EventBus,
-              baseline: Baseline | None, extensions=None) -> None:
-    """However a run ended: stop a baseline test run still going, fill in the result, run the
-    session_end hooks and stop the MCP servers, emit the result (always the last event)."""
-    if baseline is not None:
-        baseline.cancel()
-    _fill_result(result, state, workspace, model, started)
-    if extensions is not None:
+            # Before the try: a refused lock must not write a result into a running session's log.
+            durable.acquire()
+        self.result.ignored_settings = list(self.config.ignored_settings)
         try:
-            extensions.session_end(result.to_dict())
+            if self.config.ignored_settings:
+                self.events.emit("warning", message=ignored_warning(self.config))
+            self.workspace, self.state, conversation = self.start.open(self)
+            loop = self._loop(conversation, durable)
+            if self.state.plan is None:
+                loop.make_plan(self.state)
+            loop.run_steps(self.state)
+            self.result.status, self.result.exit_code = "done", 0
+        except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
+            self._record_ending(exc)
         finally:
-            extensions.close()
-    events.emit("session_finished", **result.to_dict())
+            self._close(started)
+            if durable is not None:
+                durable.release()
+        return self.result
+
+    def _loop(self, conversation: Conversation, durable: Durable | None) -> Loop:
+        from agent.testsuite.runner import TestRunner
+
+        config, workspace = self.config, self.workspace
+        tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
+        self.state.test_command = tests.command
+        if tests.command and not tests.format.structured:
+            self.state.unverified.append(f"{tests.command}: no per-test results (judged by its exit code)")
+            self.events.emit("warning", message=f"tests: {tests.command} gives no per-test results; a step passes "
+                                                "only when it exits 0 (old failures can't be told from new ones)")
+        if not tests.command:
+            self.events.emit("warning", message="no test command configured or detected: steps are checked by review only")
+        elif self._wants_baseline():
+            from agent.testsuite.baseline import Baseline
+
+            self.baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
+        self.extensions = start_extensions(config, workspace, self.repo, self.session_id, self.start.intent,
+                                           self.events, self.approver)
+        return Loop(self.model, workspace, tests, self.approver, self.events, config, conversation=conversation,
+                    repo_map=_repo_map(workspace.root), baseline=self.baseline, extensions=self.extensions,
+                    checkpoint=durable.checkpoint if durable is not None else None)
+
+    def _wants_baseline(self) -> bool:
+        """A baseline run needs the worktree at the base commit: after a commit (a resumed session),
+        the failures the first process's baseline found are in the state already."""
+        if not self.config.baseline_tests:
+            return False
+        plan = self.state.plan
+        return plan is None or not any(s.status == "committed" for s in plan.steps)
+
+    def _record_ending(self, exc: BaseException) -> None:
+        """Every way a run can end becomes the result's status, exit code and one-line message."""
+        result = self.result
+        reason = finish_reason(exc)
+        result.status, result.exit_code, result.message = reason.status, reason.exit_code, str(reason)
+        if not isinstance(exc, AgentError | KeyboardInterrupt):
+            result.message = f"internal error: {type(exc).__name__}: {exc}"
+            result.exception = exc
+        self.events.emit("error", message=result.message, kind=type(reason).__name__)
+
+    def _close(self, started: float) -> None:
+        """However a run ended: stop a baseline run still going, fill in the result, tidy up, emit it."""
+        if self.baseline is not None:
+            self.baseline.cancel()
+        result, state, workspace = self.result, self.state, self.workspace
+        result.plan = state.plan.to_dict() if state.plan else None
+        result.tests = state.last_tests and {**state.last_tests, "preexisting_failures": state.baseline_failures}
+        result.preexisting_failures = list(state.baseline_failures)
+        verdict = (state.last_tests or {}).get("verdict") or {}
+        result.test_command = state.test_command
+        result.new_failures = list(verdict.get("new_failures") or [])
+        result.tests_run = verdict.get("tests_run", (state.last_tests or {}).get("tests_run"))
+        result.unverified = list(dict.fromkeys([*state.unverified, *(verdict.get("unverified") or [])]))
+        if state.plan is not None:
+            result.steps = [{"index": s.index, "title": s.title, "outcome": s.status, "commit": s.commit}
+                            for s in state.plan.steps]
+        if workspace is not None:
+            try:
+                result.commits = workspace.commits()
+                result.files_changed = workspace.files_changed()
+            except AgentError:
+                pass
+            self._tidy()
+        result.usage = self.model.usage.to_dict()
+        result.cost = None if self.model.cost is None else round(self.model.cost, 6)
+        result.duration = round(time.monotonic() - started, 3)
+        if self.extensions is not None:  # session_end hooks see the result; MCP servers stop
+            try:
+                self.extensions.session_end(result.to_dict())
+            finally:
+                self.extensions.close()
+        self.events.emit("session_finished", **result.to_dict())
+
+    def _tidy(self) -> None:
+        """Leave nothing behind that holds no work: a session with no commits loses its worktree and
+        branch (its log stays, and a resume recreates them from the base commit). A failing step's
+        uncommitted changes stay only with --keep-failed."""
+        result, workspace = self.result, self.workspace
+        keep = getattr(self.config, "keep_failed", False) and result.status == "tests_failed"
+        try:
+            if keep:
+                return
+            if result.status == "tests_failed" and workspace.has_changes():
+                workspace.reset_hard()
+            if result.commits or getattr(self.repo, "remove_worktree", None) is None:
+                return
+            self.repo.remove_worktree(workspace.root, workspace.branch)
+            result.cleaned_up = True
+            result.worktree = None
+        except AgentError as exc:  # tidying is a courtesy: never what the run reports as its ending
+            self.events.emit("warning", message=f"could not remove the empty session's worktree: {exc}")
 
 
 def user_extension_keys(config: Config) -> frozenset[str]:
@@ -195,39 +289,6 @@ def start_extensions(config: Config, workspace, repo, session_id: str, intent: s
                            worktree=str(workspace.root), repo=str(repo.root))
     events.subscribe(extensions.observe)
     return extensions
-
-
-def _fill_result(result: RunResult, state: RunState, workspace, model, started: float) -> None:
-    result.plan = state.plan.to_dict() if state.plan else None
-    result.tests = state.last_tests and {**state.last_tests, "preexisting_failures": state.baseline_failures}
-    result.preexisting_failures = list(state.baseline_failures)
-    verdict = (state.last_tests or {}).get("verdict") or {}
-    result.test_command = state.test_command
-    result.new_failures = list(verdict.get("new_failures") or [])
-    result.tests_run = verdict.get("tests_run", (state.last_tests or {}).get("tests_run"))
-    result.unverified = list(dict.fromkeys([*state.unverified, *(verdict.get("unverified") or [])]))
-    if state.plan is not None:
-        result.steps = [{"index": s.index, "title": s.title, "outcome": s.status, "commit": s.commit}
-                        for s in state.plan.steps]
-    if workspace is not None:
-        try:
-            result.commits = workspace.commits()
-            result.files_changed = workspace.files_changed()
-        except AgentError:
-            pass
-    if model is not None:  # None only in tests that never get that far
-        result.usage = model.usage.to_dict()
-        result.cost = None if model.cost is None else round(model.cost, 6)
-    result.duration = round(time.monotonic() - started, 3)
-
-
-def _instructions(repo, cwd: Path, events: EventBus) -> list[tuple[str, str]]:
-    from agent.core.instructions import load_instructions
-
-    found = load_instructions(repo.root, cwd)
-    if found:
-        events.emit("instructions_loaded", files=[path for path, _ in found])
-    return found
 
 
 def _repo_map(root: Path):

@@ -74,3 +74,14 @@ def load_system_prompt(override: str | None, repo_root: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"system_prompt {override}: cannot read {path}: {exc.strerror}") from None
+
+
+def system_prompt(config, instructions: list[tuple[str, str]], repo_root: Path) -> str:
+    """The stable prefix of every request: our system prompt (or the configured override), then
+    the project's instructions."""
+    from agent.core import prompts
+
+    text = load_system_prompt(config.system_prompt, repo_root) or prompts.load("system.md")
+    if instructions:
+        text += "\n\n# Project instructions\n\n" + format_instructions(instructions)
+    return text

@@ -208,7 +208,8 @@ class Loop:
                         raise TestsFailed(
                             f"step {step.index} ({step.title}): tests still fail after {attempt} attempts: "
                             f"{'; '.join(check.verdict.reasons) or result.summary()}",
-                            hint="the failing changes are left uncommitted in the worktree",
+                            hint=("the failing changes are left uncommitted in the worktree" if self.config.keep_failed
+                                  else "its changes were not kept; --keep-failed keeps them in the worktree"),
                         )
                     decision = self._review(step, total, result, False, summary, attempt)
                 if self._decide(state, step, total, decision, summary):

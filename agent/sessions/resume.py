@@ -8,13 +8,11 @@ person's feedback; if no plan was approved yet, the session plans again from its
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from agent.errors import AgentError, RepoError, UsageError
-from agent.events import EventBus
-from agent.sessions.state import Durable, load_state, restore_run
+from agent.errors import RepoError, UsageError
+from agent.sessions.state import load_state, restore_run
 from agent.sessions.store import SessionStore, repair_torn_tail
 
 NOT_RESUMABLE = {"done": "it is done", "rejected": "the person rejected it"}
@@ -41,92 +39,45 @@ def check_resumable(store: SessionStore, meta: dict[str, Any]) -> dict[str, Any]
     return data
 
 
-def continue_session(session_id: str, *, repo, store: SessionStore, config, approver, events: EventBus, model):
-    """Run a launched-but-never-started session afresh, or resume a started one."""
-    from agent.core.driver import run_session
+class ResumeStart:
+    """How the run driver (agent.core.driver) opens a resumed session: its own worktree, rolled back
+    to the last commit, and the plan and conversation of the last checkpoint."""
 
-    meta = store.meta(session_id) or {}
-    data = load_state(store.dir(session_id)) or {}
-    if not meta.get("branch"):
-        return run_session(data.get("intent") or meta.get("intent", ""), repo=repo, config=config, approver=approver,
-                           events=events, model=model, session_id=session_id,
-                           cwd=Path(data.get("cwd") or repo.root))
-    return resume_session(session_id, repo=repo, store=store, config=config, approver=approver, events=events,
-                          model=model)
+    resumed = True
 
+    def __init__(self, store: SessionStore, session_id: str, repo):
+        self.store, self.session_id = store, session_id
+        self.meta = store.meta(session_id) or {}
+        self.data = load_state(store.dir(session_id)) or {}
+        self.intent = self.data.get("intent") or self.meta.get("intent", "")
+        self.cwd = Path(self.data.get("cwd") or repo.root)
+        self.prior_usage, self.prior_cost = _usage_so_far(store.events(session_id))
 
-def resume_session(session_id: str, *, repo, store: SessionStore, config, approver, events: EventBus, model):
-    """Like agent.core.driver.run_session, from the last checkpoint. Never raises AgentError."""
-    from agent.core.conversation import Conversation, Usage
-    from agent.core.driver import (
-        RunResult,
-        _instructions,
-        _repo_map,
-        close_run,
-        record_ending,
-        start_extensions,
-        system_prompt,
-    )
-    from agent.core.loop import Loop, RunState
-    from agent.testsuite.runner import TestRunner
+    def open(self, driver):
+        from agent.core.conversation import Conversation
+        from agent.core.instructions import load_instructions, system_prompt
 
-    started = time.monotonic()
-    meta = store.meta(session_id) or {}
-    data = load_state(store.dir(session_id)) or {}
-    intent = data.get("intent") or meta.get("intent", "")
-    cwd = Path(data.get("cwd") or repo.root)
-    result = RunResult(status="error", exit_code=1, session_id=session_id, intent=intent)
-    prior_usage, prior_cost = _usage_so_far(store.events(session_id))
-    state, workspace, baseline, extensions = RunState(intent=intent), None, None, None
-    durable = Durable(store, session_id, intent=intent, config=config, cwd=cwd)
-    durable.acquire()  # before the try: a refused resume must not write a result into a running session's log
-    if hasattr(model, "carry_over"):  # earlier processes' spending counts in the totals and the budgets
-        model.carry_over(Usage(**prior_usage), prior_cost)
-    try:
-        repair_torn_tail(store.dir(session_id) / "events.jsonl")
+        session_dir, meta, repo, events = self.store.dir(self.session_id), self.meta, driver.repo, driver.events
+        repair_torn_tail(session_dir / "events.jsonl")
         for name in STALE_FILES:
-            (store.dir(session_id) / name).unlink(missing_ok=True)
-        workspace = repo.open_worktree(session_id, meta["branch"], Path(meta["worktree"]),
+            (session_dir / name).unlink(missing_ok=True)
+        workspace = repo.open_worktree(self.session_id, meta["branch"], Path(meta["worktree"]),
                                        base_commit=meta.get("base_commit"))
-        result.branch, result.worktree, result.base_commit = workspace.branch, str(workspace.root), workspace.base_commit
+        driver.result.branch, driver.result.worktree = workspace.branch, str(workspace.root)
+        driver.result.base_commit = workspace.base_commit
         rolled_back = workspace.changed_files()
         workspace.reset_hard()  # drop whatever the interrupted step left half-done
-        state, conv = restore_run(data)
+        state, conv = restore_run(self.data)
         remaining = [s.index for s in state.plan.steps if s.status == "pending"] if state.plan else []
-        events.emit("session_resumed", session_id=session_id, intent=intent, branch=workspace.branch,
+        events.emit("session_resumed", session_id=self.session_id, intent=self.intent, branch=workspace.branch,
                     worktree=str(workspace.root), base_commit=workspace.base_commit, repo=str(repo.root),
                     planned=state.plan is not None, remaining_steps=remaining, rolled_back=rolled_back)
-        tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
-        state.test_command = tests.command
         if conv is None:
-            conv = Conversation(system_prompt(config, _instructions(repo, cwd, events), repo.root))
-        baseline = _baseline(tests, config, state)
-        extensions = start_extensions(config, workspace, repo, session_id, intent, events, approver)
-        loop = Loop(model, workspace, tests, approver, events, config, conversation=conv,
-                    repo_map=_repo_map(workspace.root), checkpoint=durable.checkpoint, baseline=baseline,
-                    extensions=extensions)
-        if state.plan is None:
-            loop.make_plan(state)
-        loop.run_steps(state)
-        result.status, result.exit_code = "done", 0
-    except (AgentError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every ending becomes the result
-        record_ending(result, exc, events)
-    finally:
-        close_run(result, state, workspace, model, started, events, baseline, extensions)
-        durable.release()
-    return result
-
-
-def _baseline(tests, config, state):
-    """A fresh baseline test run when nothing was committed yet (the worktree is the base commit
-    again); after a commit, the failures found by the first process's baseline are in the state."""
-    from agent.testsuite.baseline import Baseline
-
-    if not tests.command or not config.baseline_tests:
-        return None
-    if state.plan is not None and any(s.status == "committed" for s in state.plan.steps):
-        return None
-    return Baseline(tests)
+            instructions = load_instructions(repo.root, self.cwd)
+            if instructions:
+                events.emit("instructions_loaded", files=[path for path, _ in instructions])
+            conv = Conversation(system_prompt(driver.config, instructions, repo.root))
+        return workspace, state, conv
 
 
 def _usage_so_far(events: list[dict[str, Any]]) -> tuple[dict[str, int], float | None]:

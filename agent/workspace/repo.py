@@ -145,7 +145,11 @@ class Repo:
 
     def _open_worktree(self, branch: str, path: Path, base_commit: str | None) -> Workspace:
         if not self.branch_exists(branch):
-            raise RepoError(f"the session branch {branch} no longer exists; the session cannot be resumed")
+            # A session that made no commits lost its branch and worktree when it ended (nothing was
+            # on them); with its base commit the branch is made again, exactly as it was.
+            if not base_commit or run_git(self.root, "branch", branch, base_commit, check=False).returncode != 0:
+                raise RepoError(f"the session branch {branch} no longer exists; the session cannot be resumed")
+            run_git(self.root, "update-ref", BASE_REFS + branch, base_commit)
         if not _is_worktree_of(path, branch):
             if path.exists() and any(path.iterdir()):
                 raise WorkspaceError(f"{path} exists but is not the worktree of {branch}")

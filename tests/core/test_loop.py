@@ -57,8 +57,44 @@ def test_a_step_still_failing_after_its_attempts_is_not_committed_and_ends_with_
     run = loop_run(repo, turns, "add sub", max_attempts=2)
     assert (run.result.status, run.result.exit_code) == ("tests_failed", 3)
     assert run.result.commits == []
-    assert git(repo, "rev-list", "--count", f"main..{run.result.branch}") == "0"
     assert run.model.remaining == 0  # exactly two attempts: --max-attempts counts the first
+    # Nothing was committed, so nothing is left behind: no branch, no worktree (the log stays).
+    assert run.result.cleaned_up and run.result.worktree is None
+    assert git(repo, "branch", "--list", run.result.branch) == ""
+    assert not (repo / ".agent" / "worktrees" / run.result.session_id).exists()
+
+
+def test_keep_failed_keeps_the_failing_changes_in_the_worktree(loop_run, tmp_path):
+    repo = make_repo(tmp_path, PROJECT)
+    turns = [plan_turn("Add sub"), diff_turn(ADD_SUB + TEST_SUB), finish_turn()]
+    run = loop_run(repo, turns, "add sub", max_attempts=1, keep_failed=True)
+    assert run.result.status == "tests_failed" and not run.result.cleaned_up
+    assert "def sub" in (repo / ".agent" / "worktrees" / run.result.session_id / "calc.py").read_text()
+    assert "--keep-failed" not in run.result.message and "left uncommitted in the worktree" in run.result.message
+
+
+def test_a_session_that_ends_before_any_commit_can_still_be_resumed(loop_run, tmp_path):
+    """Its branch and worktree went away with nothing on them; resume makes them again."""
+    from agent.core.driver import resume_session
+    from agent.events import EventBus
+    from agent.sessions import SessionStore
+    from agent.testing.scripted import ScriptedModel
+    from agent.workspace import Repo
+
+    repo = make_repo(tmp_path, PROJECT)
+    dead_server = [plan_turn("Add sub"), {"error": {"status": 500, "message": "server died"}}]
+    first = loop_run(repo, dead_server, "add sub")
+    assert first.result.status == "error" and first.result.cleaned_up
+    again = Repo.find(repo)
+    model = ScriptedModel({"turns": [diff_turn(ADD_SUB), finish_turn("added sub")]})
+    from agent.approval import YesApprover
+    from agent.config import load_config
+
+    result = resume_session(first.result.session_id, repo=again, store=SessionStore(again.git_common_dir),
+                            config=load_config(again.root, {}, env={}), approver=YesApprover(),
+                            events=EventBus(), model=model)
+    assert (result.status, result.exit_code) == ("done", 0), result.message
+    assert [c["message"].splitlines()[0] for c in result.commits] == ["Add sub"]
 
 
 class _Scripted:
