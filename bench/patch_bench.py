@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import patch_formats  # noqa: E402
 from patch_corpus import Pair, load_pairs, unified  # noqa: E402
 
 from agent.patch import apply_patch  # noqa: E402
@@ -248,6 +249,8 @@ DAMAGE = {
 COMBINABLE = ["line-numbers", "no-numbers", "trailing-ws", "indent-shift", "unicode-punct", "missing-context",
               "extra-context", "prefixes", "out-of-order", "crlf", "fenced-prose"]
 KINDS = [*DAMAGE, "combined"]
+# Other edit formats, engine only (git apply and GNU patch read none of them): "format/damage".
+FORMAT_KINDS = [f"{f}/{k}" for f in patch_formats.FORMATS for k in patch_formats.FORMAT_KINDS[f]]
 
 
 def _to_tabs(text: str) -> str:
@@ -262,6 +265,9 @@ def make_case(pair: Pair, kind: str, seed: int):
     """(before bytes, expected bytes, diff text, damages used) or None when the kind does not apply."""
     rng = random.Random(f"{seed}:{pair.package}:{pair.path}:{kind}")
     before, after = pair.before, pair.after
+    fmt, _, kind = kind.rpartition("/")
+    if fmt:
+        return _format_case(pair, fmt, kind, rng)
     kinds = [kind] if kind != "combined" else rng.sample(COMBINABLE, 3)
     if "line-numbers" in kinds and "no-numbers" in kinds:
         kinds.remove("line-numbers")
@@ -282,6 +288,28 @@ def make_case(pair: Pair, kind: str, seed: int):
     if "crlf" in kinds:
         before, after = before.replace("\n", "\r\n"), after.replace("\n", "\r\n")
     return before.encode(), after.encode(), diff.render(), kinds
+
+
+def _format_case(pair: Pair, fmt: str, kind: str, rng: random.Random):
+    """A case in another edit format: the same hunks, damaged the same ways, written in `fmt`."""
+    before, after = pair.before, pair.after
+    if not before.endswith("\n") or not after.endswith("\n"):
+        return None  # apply_patch and SEARCH/REPLACE have no way to say "no newline at end of file"
+    kinds = [kind] if kind != "combined" else rng.sample(patch_formats.COMBINABLE[fmt], 3)
+    if "line-numbers" in kinds and "no-numbers" in kinds:
+        kinds.remove("line-numbers")
+    diff = parse_clean(unified(before, after, pair.path))
+    if fmt == "numbered":
+        patch_formats.number_lines(diff, before)
+    for k in kinds:
+        if k == "extra-context":
+            d_extra_context(diff, rng, before)
+        elif k == "trailing-ws":
+            patch_formats.add_trailing_ws(diff, rng)
+        elif k not in patch_formats.OWN_DAMAGE:
+            DAMAGE[k](diff, rng)
+    text = patch_formats.render(fmt, diff, pair.path, before, kinds, rng)
+    return before.encode(), after.encode(), text, kinds
 
 
 def _run_one(applier: str, path: str, before: bytes, after: bytes, diff: str, dump: Path | None = None) -> str:
@@ -322,6 +350,8 @@ def run_case(args):
     if case is None:
         return None
     before, after, diff, _ = case
+    if "/" in kind:
+        appliers = ["engine"]
     dump = None
     if dump_root is not None:  # one directory per engine rejection, to study why it refused
         dump = Path(dump_root, kind, f"{pair.package}__{pair.path.replace('/', '__')}")
@@ -344,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = load_pairs()
     if ns.limit:
         pairs = pairs[: ns.limit]
-    kinds = ns.kinds.split(",") if ns.kinds else KINDS
+    kinds = ns.kinds.split(",") if ns.kinds else [*KINDS, *FORMAT_KINDS]
     if ns.dump is not None and ns.dump.exists():
         shutil.rmtree(ns.dump)
     appliers = ["engine"] if ns.engine_only else APPLIERS
@@ -378,23 +408,28 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str], appliers
         "tabs-to-spaces runs on a tab-indented variant of each file; out-of-order only on multi-hunk diffs; "
         "missing-context-at-change drops the context line right next to added lines, so which side of "
         "the gap they go is unknowable: there a rejection is the right answer and only *wrong* matters. "
+        "Below the unified-diff rows, the same hunks in the other edit formats apply_diff takes "
+        "(format/damage; see patch_formats.py): engine only, as neither git apply nor GNU patch reads them. "
         f"Each cell: correct / rejected / wrong. Run time {secs:.0f}s.",
         "",
         "| damage | cases | " + " | ".join(appliers) + " |",
         "|---|---:|" + "---|" * len(appliers),
     ]
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    format_totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for kind in kinds:
         if kind not in table:
             continue
+        if "/" in kind and not any("/" in k for k in lines[-1].split("|")[1:2]):
+            lines.append("| *other edit formats (engine only)* | | " + " | ".join("" for _ in appliers) + " |")
         row = table[kind]
         n = sum(row["engine"].values())
         cells = []
         for a in appliers:
             c = row[a]
             for v in ("correct", "rejected", "wrong"):
-                totals[a][v] += c[v]
-            cells.append(f"{c['correct']} / {c['rejected']} / {c['wrong']}")
+                (format_totals if "/" in kind else totals)[a][v] += c[v]
+            cells.append(f"{c['correct']} / {c['rejected']} / {c['wrong']}" if sum(c.values()) else "n/a")
         lines.append(f"| {kind} | {n} | " + " | ".join(cells) + " |")
     def total_row(label: str, tot) -> str:
         n = sum(tot["engine"].values())
@@ -408,6 +443,8 @@ def render(table, kinds, npairs: int, secs: float, failures: list[str], appliers
         decidable = {a: {v: totals[a][v] - table["missing-context-at-change"][a][v]
                          for v in ("correct", "rejected", "wrong")} for a in appliers}
         lines.append(total_row("total, decidable kinds", decidable))
+    if format_totals:
+        lines.append(total_row("total, other edit formats", format_totals))
     lines += ["", f"Engine cases not applied correctly: {len(failures)}", ""]
     lines += [f"- {f}" for f in failures[:400]]
     return "\n".join(lines) + "\n"

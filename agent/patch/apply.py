@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from agent.errors import PathEscape, ToolError
-from agent.patch.parse import FilePatch, parse
+from agent.patch.formats import parse_any
+from agent.patch.parse import FilePatch
 from agent.patch.place import apply_hunks
 from agent.patch.report import ALREADY, APPLIED, REJECTED, FileResult, HunkResult, PatchResult
 from agent.patch.syntax import new_syntax_error
@@ -58,10 +59,12 @@ def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check
                         "nothing was read or applied. Send big changes as several smaller diffs, e.g. one "
                         "per file or a new file in parts.")
         return result
-    patches = parse(diff_text or "")
+    patches = parse_any(diff_text or "")
     if not patches:
-        result.error = ("no unified diff found. Send file headers (--- a/path, +++ b/path) followed by "
-                        "hunks (@@ -l,n +l,n @@ and lines starting with ' ', '-' or '+').")
+        result.error = ("no edit found. Send a unified diff (--- a/path, +++ b/path, then @@ hunks of lines "
+                        "starting with ' ', '-' or '+'), an apply_patch envelope (*** Begin Patch, "
+                        "*** Update File: path, ...), or SEARCH/REPLACE blocks (the path on its own line, "
+                        "then <<<<<<< SEARCH, =======, >>>>>>> REPLACE).")
         return result
     overlay = _Overlay(root)
     for fp in patches:
@@ -72,6 +75,14 @@ def apply_patch(root: Path, diff_text: str, *, check: bool = False, syntax_check
     for fr in result.files:  # written: each file says so (it stays "not-applied" for --check)
         fr.status = APPLIED
     return result
+
+
+_NO_NAME = {
+    "unified": "no file name: the hunks need '--- a/path' and '+++ b/path' header lines before them",
+    "search-replace": "no file name: put the file's path on its own line right before the SEARCH/REPLACE "
+                      "block (or its opening fence)",
+    "apply_patch": "no file name: '*** Update File:', '*** Add File:' and '*** Delete File:' need a path",
+}
 
 
 def _size(n: int) -> str:
@@ -108,7 +119,7 @@ def _resolve_existing(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -
 
 def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> None:
     if fp.old_path is None and fp.new_path is None:
-        fr.error = "no file name: the hunks need '--- a/path' and '+++ b/path' header lines before them"
+        fr.error = _NO_NAME.get(fp.fmt, _NO_NAME["unified"])
         return
     if fp.binary:
         fr.error = "refused: binary patches are not supported; only text diffs can be applied"
@@ -150,6 +161,9 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
         fr.error = f"{fr.path} is a directory"
         return
 
+    if fp.delete_all:  # apply_patch `*** Delete File`: no hunks to check the content against
+        ov.data[src] = None
+        return
     before_bytes = ov.read(src) if src is not None else None
     if before_bytes is None and fr.action == "create" and ov.exists(dst):
         before_bytes = ov.read(dst)

@@ -29,6 +29,11 @@ class Hunk:
     old_no_eol: bool = False  # "\ No newline at end of file" after the old side's last line
     new_no_eol: bool = False
     index: int = 0  # 1-based position in the file's patch, for messages
+    anchors: list[str] = field(default_factory=list)  # apply_patch `@@ def f():` lines: the hunk follows them
+    at_eof: bool = False  # apply_patch `*** End of File`: the hunk ends at the end of the file
+    label: str = ""  # how messages name the hunk when it has no @@ header (SEARCH/REPLACE blocks)
+    soft: dict[int, int] = field(default_factory=dict)  # + line -> - line differing only in slips (blocks.py)
+    copied: bool = False  # the new side is the model's own copy of the old side (SEARCH/REPLACE)
 
     @property
     def old_lines(self) -> list[str]:
@@ -40,8 +45,10 @@ class Hunk:
 
     @property
     def header(self) -> str:
+        if self.label:
+            return self.label
         if self.old_start is None:
-            return "@@ @@"
+            return "@@ " + " / ".join(self.anchors) if self.anchors else "@@ @@"
         return f"@@ -{self.old_start},{self.old_len} +{self.new_start},{self.new_len} @@"
 
 
@@ -55,6 +62,8 @@ class FilePatch:
     rename: bool = False
     binary: bool = False
     git: bool = False  # came with a `diff --git` header (paths carry a/ b/ prefixes)
+    delete_all: bool = False  # apply_patch `*** Delete File`: the whole file goes, whatever it holds
+    fmt: str = "unified"  # unified / apply_patch / search-replace: which edit format it came in
 
     @property
     def path(self) -> str:
@@ -83,13 +92,13 @@ def extract_diff(text: str) -> str:
             current.append(line)
     if current is not None:  # an unclosed fence runs to the end
         blocks.append(current)
-    diffs = [b for b in blocks if _looks_like_diff(b)]
+    diffs = [b for b in blocks if looks_like_diff(b)]
     if diffs:
         return "\n".join("\n".join(b) for b in diffs) + "\n"
     return text if text.endswith("\n") else text + "\n"
 
 
-def _looks_like_diff(lines: list[str]) -> bool:
+def looks_like_diff(lines: list[str]) -> bool:
     return any(ln.startswith(("@@", "--- ", "+++ ", "diff --git")) for ln in lines)
 
 

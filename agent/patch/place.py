@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agent.patch.align import blank_removal_guess, blank_run_guess
 from agent.patch.indent import UnsureIndent, added_texts
-from agent.patch.match import LEVELS, FileIndex, Match, locate
+from agent.patch.match import LEVELS, FileIndex, Located, Match, key_for, locate
+from agent.patch.numbered import MixedNumbers, strip_line_numbers
 from agent.patch.parse import Hunk
 from agent.patch.report import (
     ALREADY,
@@ -25,13 +26,28 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
     index = FileIndex(tf.lines)
     placed: list[tuple[Match, Hunk, HunkResult]] = []
     offset = 0
+    cursor = 0  # where the previous hunk ended: apply_patch anchors are searched from there
     for hunk, hr in zip(hunks, fr.hunks, strict=True):
+        if not _strip_numbers(hunk, hr, tf.lines):
+            continue
+        if not hunk.old_lines and (hunk.anchors or hunk.at_eof):
+            m = _insertion_at_anchor(index, hunk, cursor)
+            if m is None:
+                hr.status = REJECTED
+                hr.reason = "no match: its @@ anchor line is not in the file (after the previous hunk)"
+                hr.detail = "Give the anchor line exactly as the file has it, or a few unchanged context lines."
+                continue
+            hr.level, hr.line, cursor = level_name(0), m.start + 1, m.end
+            placed.append((m, hunk, hr))
+            continue
         expected = []
         if hunk.old_start is not None:
             base = hunk.old_start - 1 if hunk.old_len else hunk.old_start
             expected = [base, base + offset]
         slack = len(hunk.old_lines) - hunk.old_len if hunk.old_len is not None else 0
         loc = locate(index, hunk.lines, expected, slack=slack)
+        if loc.ambiguous and (hunk.anchors or hunk.at_eof):
+            loc = _narrow(index, hunk, loc, cursor)
         has_plus = any(k == "+" and t.strip() for k, t in hunk.lines)
         if loc.match is not None and (loc.level < _ALIGNED or not has_plus):
             pass
@@ -82,7 +98,8 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
                 hr.detail = ("Copy the context lines exactly as the file has them (same tabs or spaces) "
                              "and indent the added lines the same way.\n" + closest_region(index, hunk.old_lines))
                 continue
-        hr.level, hr.line = level_name(m.level), m.start + 1
+        _keep_file_text(hunk, m, tf.lines)
+        hr.level, hr.line, cursor = level_name(m.level), m.start + 1, m.end
         if hunk.old_start is not None:
             offset = m.anchor - (hunk.old_start - 1)
         placed.append((m, hunk, hr))
@@ -97,6 +114,96 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
                 h.detail = "Merge them into one hunk, or send them against the file as it is now."
             return None
     return _build(tf, placed)
+
+
+def _keep_file_text(hunk: Hunk, m: Match, lines: list[str]) -> None:
+    """A SEARCH/REPLACE line changed only in slips (indentation, trailing space, curly quotes): each
+    part the model left as its search line had it is the file's, each part it changed is its own.
+    A model copies its search text, slips and all, into the replacement; it means no change there.
+    Besides the pairs the block's two sides line up as, an added line that is an exact copy of a
+    removed line the model mis-copied is that line moved: it gets the file's text too."""
+    if not hunk.copied:
+        return
+    at = dict(m.pairs)
+    miscopied = {}
+    for x, (kind, text) in enumerate(hunk.lines):
+        if kind == "-" and x in at and lines[at[x]] != text and text.strip():
+            miscopied.setdefault(text, x)
+    for plus, (kind, text) in enumerate(hunk.lines):
+        minus = hunk.soft.get(plus)
+        if minus is None and kind == "+":
+            minus = miscopied.get(text)
+        if minus is None or minus not in at:
+            continue
+        if lines[at[minus]] == hunk.lines[minus][1]:  # a faithful search line: the change is meant...
+            if _parts(text)[:2] == _parts(lines[at[minus]])[:2] and _parts(text)[2]:
+                m.added[plus] = lines[at[minus]]  # ...unless it only adds trailing whitespace
+            continue
+        old, new, here = (_parts(t) for t in (hunk.lines[minus][1], text, lines[at[minus]]))
+        shifted = _parts(m.added.get(plus, text))
+        # A part the search line got wrong is the file's: the model's copy of it is no evidence.
+        m.added[plus] = "".join((here[0] if old[0] == new[0] else shifted[0],
+                                 new[1] if old[1] == here[1] else here[1],
+                                 new[2] if old[2] == here[2] else here[2]))
+
+
+def _parts(t: str) -> tuple[str, str, str]:
+    """(indentation, text, trailing whitespace)."""
+    body = t.strip(" \t")
+    lead = len(t) - len(t.lstrip(" \t"))
+    return t[:lead], body, t[lead + len(body):]
+
+
+def _strip_numbers(hunk: Hunk, hr: HunkResult, lines: list[str]) -> bool:
+    try:
+        strip_line_numbers(hunk, lines)
+    except MixedNumbers as e:
+        hr.status = REJECTED
+        hr.reason = ("uncertain: the context carries read_file line numbers ('  12| '), and some added "
+                     f"lines do too but not all (e.g. {e.args[0].strip()[:60]!r})")
+        hr.detail = "Send the lines without the line-number prefixes read_file shows."
+        return False
+    return True
+
+
+def _anchor_end(index: FileIndex, hunk: Hunk, cursor: int) -> int | None:
+    """The file line of the hunk's last `@@` anchor, each found after the one before (from cursor)."""
+    kf = key_for(2)
+    at = cursor - 1
+    for anchor in hunk.anchors:
+        want = kf(anchor)
+        at = next((p for p in index.positions(2, want) if p > at), None)
+        if at is None:
+            return None
+    return at
+
+
+def _insertion_at_anchor(index: FileIndex, hunk: Hunk, cursor: int) -> Match | None:
+    """Where an apply_patch chunk of added lines only goes: after its anchor, or at the end of file."""
+    n = len(index.lines)
+    if hunk.anchors:
+        at = _anchor_end(index, hunk, cursor)
+        if at is None:
+            return None
+        if not hunk.at_eof:
+            return Match(at + 1, at + 1, 0, [], at + 1)
+    return Match(n, n, 0, [], n)
+
+
+def _narrow(index: FileIndex, hunk: Hunk, loc: Located, cursor: int) -> Located:
+    """Break a tie between equally good places with the hunk's apply_patch markers, as the format
+    defines them: `*** End of File` means the place that ends the file; `@@ anchor` lines mean the
+    first place after the anchors, each found after the one before."""
+    cands = loc.candidates
+    if hunk.at_eof:
+        cands = [m for m in cands if m.end == len(index.lines)]
+    if hunk.anchors:
+        at = _anchor_end(index, hunk, cursor)
+        after = sorted((m for m in cands if at is not None and m.start > at), key=lambda m: m.start)
+        cands = after[:1]
+    if len(cands) == 1:
+        return Located(cands[0], loc.candidates, loc.level)
+    return loc
 
 
 def _loose_edge(hunk: Hunk, m: Match, n: int) -> bool:

@@ -53,3 +53,30 @@ def test_no_syntax_check_flag(repo):
     assert run(["-"], repo, stdin=diff).returncode == 1
     proc = run(["-", "--no-syntax-check"], repo, stdin=diff)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_every_edit_format_through_the_cli(repo):
+    shown = __import__("agent.workspace.files", fromlist=["read_file"]).read_file(repo, "mod.py", 1, 3).split("\n")
+    texts = {
+        "envelope.txt": ("*** Begin Patch\n*** Update File: mod.py\n@@\n-import os\n+import io\n"
+                         "*** Add File: extra.py\n+EXTRA = 1\n*** End Patch\n"),
+        "blocks.txt": "mod.py\n```\n<<<<<<< SEARCH\nimport sys\n=======\nimport json\n>>>>>>> REPLACE\n```\n",
+        "numbered.diff": f"--- a/mod.py\n+++ b/mod.py\n@@ @@\n {shown[0]}\n {shown[1]}\n+import re\n {shown[2]}\n",
+    }
+    for name, text in texts.items():
+        (repo / name).write_text(text)
+    for name in ("numbered.diff", "envelope.txt", "blocks.txt"):  # numbers as read before any edit
+        proc = run([name, "--json"], repo)
+        assert proc.returncode == 0, name + proc.stdout + proc.stderr
+        assert json.loads(proc.stdout)["ok"]
+    now = (repo / "mod.py").read_text()
+    assert now.startswith("import io\nimport json\nimport re\n\n") and (repo / "extra.py").exists()
+
+
+def test_a_damaged_block_is_refused_by_the_cli_and_changes_nothing(repo):
+    (repo / "bad.txt").write_text("mod.py\n<<<<<<< SEARCH\nimport nothing_like_this\n=======\nimport x\n"
+                                  ">>>>>>> REPLACE\n*** Begin Patch\n*** Delete File: mod.py\n*** End Patch\n")
+    before = (repo / "mod.py").read_text()
+    proc = run(["bad.txt"], repo)
+    assert proc.returncode == 1 and "no match" in proc.stdout
+    assert (repo / "mod.py").read_text() == before

@@ -198,7 +198,7 @@ def test_to_dict_is_json(repo):
 
 def test_not_a_diff(repo):
     result = apply_patch(repo, "please change the greeting")
-    assert not result.ok and "no unified diff found" in result.render()
+    assert not result.ok and "no edit found" in result.render() and "SEARCH/REPLACE" in result.render()
 
 
 def test_missing_root_raises(tmp_path):
