@@ -61,7 +61,7 @@ def test_every_edit_format_through_the_cli(repo):
         "envelope.txt": ("*** Begin Patch\n*** Update File: mod.py\n@@\n-import os\n+import io\n"
                          "*** Add File: extra.py\n+EXTRA = 1\n*** End Patch\n"),
         "blocks.txt": "mod.py\n```\n<<<<<<< SEARCH\nimport sys\n=======\nimport json\n>>>>>>> REPLACE\n```\n",
-        "numbered.diff": f"--- a/mod.py\n+++ b/mod.py\n@@ @@\n {shown[0]}\n {shown[1]}\n+import re\n {shown[2]}\n",
+        "numbered.diff": f"--- a/mod.py\n+++ b/mod.py\n@@ @@\n {shown[0]}\n+import re\n {shown[1]}\n",
     }
     for name, text in texts.items():
         (repo / name).write_text(text)
@@ -70,7 +70,7 @@ def test_every_edit_format_through_the_cli(repo):
         assert proc.returncode == 0, name + proc.stdout + proc.stderr
         assert json.loads(proc.stdout)["ok"]
     now = (repo / "mod.py").read_text()
-    assert now.startswith("import io\nimport json\nimport re\n\n") and (repo / "extra.py").exists()
+    assert now.startswith("import io\nimport re\nimport json\n\n") and (repo / "extra.py").exists()
 
 
 def test_a_damaged_block_is_refused_by_the_cli_and_changes_nothing(repo):
