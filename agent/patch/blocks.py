@@ -99,7 +99,7 @@ def read_block(lines: list[str], i: int, path: str | None, number: int) -> tuple
     # The block says exactly which lines go: nothing is missing at its edges, as counts would say.
     lines, soft = _as_hunk_lines(search, replace)
     fp.hunks.append(Hunk(lines, None, len(search), None, len(replace), index=1, label=label, soft=soft,
-                         copied=True))
+                         copied=True, whole=True))
     return fp, j
 
 

@@ -108,6 +108,7 @@ def _read_chunks(lines: list[str], i: int, fp: FilePatch) -> int:
             # unified header would give are known (nothing is missing at its edges).
             hunk = Hunk(lines_, anchors=list(anchors), at_eof=at_eof, index=len(fp.hunks) + 1)
             hunk.old_len, hunk.new_len = len(hunk.old_lines), len(hunk.new_lines)
+            hunk.whole = True
             fp.hunks.append(hunk)
         elif at_eof and anchors:
             fp.hunks.append(Hunk([], anchors=list(anchors), at_eof=True, index=len(fp.hunks) + 1))

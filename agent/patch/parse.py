@@ -34,6 +34,7 @@ class Hunk:
     label: str = ""  # how messages name the hunk when it has no @@ header (SEARCH/REPLACE blocks)
     soft: dict[int, int] = field(default_factory=dict)  # + line -> - line differing only in slips (blocks.py)
     copied: bool = False  # the new side is the model's own copy of the old side (SEARCH/REPLACE)
+    whole: bool = False  # the old side is all the file text it replaces, by the format's definition
 
     @property
     def old_lines(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.patch.align import blank_removal_guess, blank_run_guess
 from agent.patch.indent import UnsureIndent, added_texts
-from agent.patch.match import LEVELS, FileIndex, Located, Match, key_for, locate
+from agent.patch.match import CONTIGUOUS, LEVELS, FileIndex, Located, Match, key_for, locate
 from agent.patch.numbered import MixedNumbers, strip_line_numbers
 from agent.patch.parse import Hunk
 from agent.patch.report import (
@@ -78,8 +78,11 @@ def apply_hunks(tf: TextFile, hunks: list[Hunk], fr: FileResult) -> TextFile | N
             hr.detail = ("Give a few unchanged lines on both sides of the added lines.\n"
                          + closest_region(index, hunk.old_lines))
             continue
-        guess = (blank_run_guess(hunk.lines, m.pairs, m.start, tf.lines)
-                 or blank_removal_guess(hunk.lines, m.pairs, tf.lines))
+        # Blank-line placement is a guess only when lines may be lost: not for a SEARCH text or an
+        # apply_patch chunk found as one contiguous block (the format says it is all there).
+        guess = None if hunk.whole and m.level < CONTIGUOUS else (
+            blank_run_guess(hunk.lines, m.pairs, m.start, tf.lines)
+            or blank_removal_guess(hunk.lines, m.pairs, tf.lines))
         if guess is not None:
             hr.status = REJECTED
             hr.reason = (f"uncertain: the hunk shows {guess[0]} blank line(s) around added lines where "
