@@ -91,8 +91,6 @@ class Config:
             raise ConfigError("max_steps must be at least 1")
         if self.test_timeout <= 0:
             raise ConfigError("test_timeout must be positive")
-        if self.max_turns < 3:
-            raise ConfigError("max_turns must be at least 3")
         if self.request_deadline <= 0 or self.retry_budget <= 0:
             raise ConfigError("request_deadline and retry_budget must be positive (seconds)")
         if self.test_strategy not in ("affected-first", "full"):

@@ -134,7 +134,7 @@ def _probe(tier: Tier, env: Mapping[str, str] | None, timeout: float) -> str | N
     describe = {"provider": tier.provider, "model": tier.model, "url": tier.display_url(),
                 "key_env": tier.api_key_env}
 
-    def once():
+    def once(_limit: float):
         if tier.api == "responses":
             req = providers.responses_request(tier, conv, [tool], effort=effort, session_id="doctor",
                                               reasoning_ok=True)
@@ -144,7 +144,8 @@ def _probe(tier: Tier, env: Mapping[str, str] | None, timeout: float) -> str | N
         return chat_turn(client.chat.completions.create(**req, tool_choice="required"))
 
     try:
-        turn = with_retries(once, policy=RetryPolicy(max_tries=2, base_delay=0.5), describe=describe,
+        turn = with_retries(once, policy=RetryPolicy(max_tries=2, base_delay=0.5, request_deadline=timeout,
+                                                     budget=2 * timeout + 1), describe=describe,
                             emit=lambda *a, **k: None)
     except AgentError as exc:
         return str(exc)

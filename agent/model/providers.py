@@ -32,7 +32,9 @@ def make_client(tier: Tier, env: Mapping[str, str] | None = None, *, timeout: fl
     """The SDK client for a tier; max_retries=0 because retry.py does the retrying."""
     import openai
 
-    common: dict[str, Any] = {"max_retries": 0, "timeout": timeout}
+    from agent.model.deadline import http_client
+
+    common: dict[str, Any] = {"max_retries": 0, "timeout": timeout, "http_client": http_client()}
     if tier.provider == "azure":
         credential: dict[str, Any]
         if tier.auth == "entra":

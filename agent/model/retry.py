@@ -1,9 +1,15 @@
 """Our own retry loop around SDK calls (the SDK runs with max_retries=0).
 
 Doing it here lets us emit model_retry events, honour Retry-After / retry-after-ms exactly, treat a
-stream that ends without its completion event as retryable, and turn what can't be retried into
-one-line errors. Settings come from the environment (there is no config table for them):
+stream that ends without its completion event (or sends garbage) as retryable, and turn what can't
+be retried into one-line errors: this is the one boundary where provider errors become ours.
 
+Time is bounded twice (Config, also AGENT_REQUEST_DEADLINE / AGENT_RETRY_BUDGET):
+    request_deadline  seconds for one request, the whole streamed answer included (default 600):
+                      keepalive drips and silent servers end there (agent.model.deadline)
+    retry_budget      seconds for one call with all its tries and waits (default 900); when it is
+                      used up the call ends with ModelTimeout (exit 1), whatever tries are left
+Tries and backoff come from the environment:
     AGENT_RETRY_MAX_TRIES   tries in all, the first included (default 5)
     AGENT_RETRY_BASE_DELAY  first backoff in seconds, doubled each try, with jitter (default 1.0)
     AGENT_RETRY_MAX_DELAY   cap on one wait, Retry-After included (default 60)
@@ -25,8 +31,10 @@ from agent.errors import (
     ModelAuthError,
     ModelError,
     ModelNotFound,
+    ModelTimeout,
     ReasoningUnsupported,
 )
+from agent.model import deadline
 
 T = TypeVar("T")
 
@@ -36,9 +44,12 @@ class RetryPolicy:
     max_tries: int = 5
     base_delay: float = 1.0
     max_delay: float = 60.0
+    request_deadline: float = 600.0
+    budget: float = 900.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, request_deadline: float = 600.0,
+                 budget: float = 900.0) -> RetryPolicy:
         env = os.environ if env is None else env
 
         def num(name: str, default: float) -> float:
@@ -48,7 +59,7 @@ class RetryPolicy:
                 return default
 
         return cls(max(1, int(num("AGENT_RETRY_MAX_TRIES", 5))), num("AGENT_RETRY_BASE_DELAY", 1.0),
-                   num("AGENT_RETRY_MAX_DELAY", 60.0))
+                   num("AGENT_RETRY_MAX_DELAY", 60.0), request_deadline, budget)
 
     def backoff(self, attempt: int) -> float:
         """Exponential with jitter in [50%, 100%] so parallel agents don't retry in lockstep."""
@@ -103,9 +114,11 @@ def classify(exc: BaseException, *, provider: str, model: str, url: str, key_env
     """("retry", wait-or-None) | ("raise", exception to raise instead)."""
     import openai  # already imported by whoever made the call
 
+    httpx = deadline.http_module()
+
     if isinstance(exc, BrokenStream):
         return "retry", None
-    if isinstance(exc, openai.APIConnectionError):  # includes timeouts
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):  # timeouts, drops, the deadline
         return "retry", None
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
@@ -143,18 +156,28 @@ def _mentions_reasoning(exc: Any) -> bool:
 
 
 def with_retries(
-    call: Callable[[], T],
+    call: Callable[[float], T],
     *,
     policy: RetryPolicy,
     describe: dict[str, Any],
     emit: Callable[..., Any],
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Run `call` until it succeeds, retrying what is retryable; emits model_retry per wait."""
+    """Run `call(seconds allowed)` until it succeeds, retrying what is retryable within the retry
+    budget; each try is bounded by the request deadline. Emits model_retry per wait."""
     last: BaseException | None = None
+    started = clock()
+    tries = 0
     for attempt in range(1, policy.max_tries + 1):
+        left = policy.budget - (clock() - started)
+        if left <= 0:
+            break
+        limit = min(policy.request_deadline, left)
+        tries = attempt
         try:
-            return call()
+            with deadline.bound(limit):
+                return call(limit)
         except Exception as exc:  # noqa: BLE001 - classified below
             verdict, detail = classify(exc, **describe)
             if verdict == "raise":
@@ -166,12 +189,33 @@ def with_retries(
                 break
             wait = detail if detail is not None else policy.backoff(attempt)
             wait = min(wait, policy.max_delay)
+            if clock() - started + wait >= policy.budget:
+                break  # the wait alone would use up the budget
             emit("model_retry", reason=_reason(exc), attempt=attempt, wait_seconds=round(wait, 3))
             sleep(wait)
+    raise _gave_up(describe, policy, tries, last, clock() - started)
+
+
+def _gave_up(describe: dict[str, Any], policy: RetryPolicy, tries: int, last: BaseException | None,
+             spent: float) -> ModelError:
+    who = f"{describe['provider']} failed for '{describe['model']}'"
+    if _is_timeout(last) or spent >= policy.budget or tries < policy.max_tries:
+        return ModelTimeout(
+            f"{who}: no complete answer in {spent:.0f} s and {tries} tries (request deadline "
+            f"{policy.request_deadline:g} s, retry budget {policy.budget:g} s): {_reason(last)}",
+            hint="raise request_deadline / retry_budget (AGENT_REQUEST_DEADLINE, AGENT_RETRY_BUDGET), "
+                 "or check the server")
     where = "" if getattr(last, "status_code", None) or isinstance(last, BrokenStream) else f" at {describe['url']}"
-    raise ModelError(
-        f"{describe['provider']} failed for '{describe['model']}'{where} after {policy.max_tries} tries: {_reason(last)}"
-    )
+    return ModelError(f"{who}{where} after {tries} tries: {_reason(last)}")
+
+
+def _is_timeout(exc: BaseException | None) -> bool:
+    import openai
+
+    httpx = deadline.http_module()
+
+    return isinstance(exc, openai.APITimeoutError | httpx.TimeoutException) or (
+        exc is not None and isinstance(exc.__cause__, httpx.TimeoutException))
 
 
 def _reason(exc: BaseException | None) -> str:
@@ -179,6 +223,8 @@ def _reason(exc: BaseException | None) -> str:
         return "unknown error"
     if isinstance(exc, BrokenStream):
         return f"stream broke: {exc}"
+    if _is_timeout(exc):
+        return f"timed out: {_message(exc) or 'no answer'}"
     status = getattr(exc, "status_code", None)
     if status:
         return f"HTTP {status}: {_message(exc)}"

@@ -14,9 +14,17 @@ from agent.core.conversation import Conversation, ToolSpec, Turn, Usage
 from agent.errors import BrokenStream, ContextOverflow, ContextTooLong, ModelError, ReasoningUnsupported
 from agent.model import compaction as comp
 from agent.model import providers
+from agent.model.deadline import http_module
 from agent.model.prices import Price, lookup, price_table
 from agent.model.retry import RetryPolicy, with_retries
-from agent.model.stream import Progress, consume_chat, consume_responses, responses_usage
+from agent.model.stream import (
+    MAX_REPLY_CHARS,
+    Progress,
+    ReplyTooLarge,
+    consume_chat,
+    consume_responses,
+    responses_usage,
+)
 from agent.model.tiers import ROLES, Tier, effort_for, effort_rank, resolve_roles
 from agent.model.usage import Meter, call_cost, estimate_tokens
 
@@ -34,10 +42,11 @@ class ModelSession:
         self.env = env
         self.prices = price_table(config.prices)
         self.compaction = comp.CompactionSettings.from_config(config.compaction)
-        self.retry = RetryPolicy.from_env(env)
+        self.retry = RetryPolicy.from_env(env, request_deadline=config.request_deadline, budget=config.retry_budget)
         self.meter = Meter(config.max_tokens, config.max_cost, self._warn)
         self.sleep: Callable[[float], None] = time.sleep  # tests swap it to skip real waits
         self.compactions = 0
+        self.truncations = 0  # replies cut off by the provider (or over MAX_REPLY_CHARS)
         self.peak_input_tokens = 0
         self._clients: dict[tuple, Any] = {}
         self._ratio: dict[tuple, float] = {}  # real input tokens / chars-4 estimate, per tier
@@ -176,22 +185,31 @@ class ModelSession:
     def _call(self, tier: Tier, request: dict[str, Any]) -> Turn:
         client = self.client(tier)
 
-        def once() -> Turn:
+        def once(limit: float) -> Turn:
             import openai
 
-            progress = Progress(self.emit, tier.name)  # a retried stream starts its count afresh
+            httpx = http_module()
+
+            progress = Progress(self.emit, tier.name, max_chars=MAX_REPLY_CHARS)  # a retry counts afresh
             self._calls += 1
             if tier.api == "responses":
-                stream = client.responses.create(**request, stream=True)
+                stream = client.responses.create(**request, stream=True, timeout=limit)
                 consume = lambda: consume_responses(stream, progress)  # noqa: E731
             else:
-                stream = client.chat.completions.create(**request)
+                stream = client.chat.completions.create(**request, timeout=limit)
                 consume = lambda: consume_chat(stream, progress, salt=self._calls)  # noqa: E731
             with stream:
                 try:
                     return consume()
-                except openai.APIConnectionError as exc:  # the connection dropped mid-body
+                except ReplyTooLarge as exc:
+                    return exc.turn
+                except (openai.APIConnectionError, httpx.TransportError) as exc:  # dropped, or the deadline
+                    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+                        raise  # the deadline: retried, and counted as a timeout when they run out
                     raise BrokenStream(f"connection lost mid-stream ({type(exc).__name__})") from exc
+                except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+                    # Not JSON, or JSON of the wrong shape: the SDK and our reader both fail on it.
+                    raise BrokenStream(f"garbage in the stream ({type(exc).__name__}: {str(exc)[:120]})") from exc
 
         return with_retries(once, policy=self.retry, describe=self._describe(tier), emit=self.emit,
                             sleep=self.sleep)
@@ -216,7 +234,11 @@ class ModelSession:
         self.meter.record(turn.usage, turn.cost)
         self.emit("model_call_finished", role=role, tier=tier.name, model=tier.model,
                   usage=turn.usage.to_dict(), cost=turn.cost, step_cost=self.step_cost,
-                  session_cost=self.cost, session_tokens=self.usage.total_tokens)
+                  session_cost=self.cost, session_tokens=self.usage.total_tokens, truncated=turn.truncated)
+        if turn.truncated:
+            self.truncations += 1
+            self._warn(f"the model's reply was cut off ({turn.truncated}); it is told so and asked again "
+                       f"({self.truncations} cut-off repl{'y' if self.truncations == 1 else 'ies'} so far)")
         return turn
 
     def _warn(self, message: str) -> None:
@@ -279,7 +301,8 @@ class ModelSession:
         client = self.client(tier)
         # The raw JSON, not the parsed model: the output mixes input- and output-shaped items that
         # must go back exactly as the API wrote them.
-        raw = with_retries(lambda: client.responses.with_raw_response.compact(**request), policy=self.retry,
+        raw = with_retries(lambda limit: client.responses.with_raw_response.compact(**request, timeout=limit),
+                           policy=self.retry,
                            describe=self._describe(tier), emit=self.emit, sleep=self.sleep)
         result = json.loads(raw.text)
         usage = responses_usage(result.get("usage"))

@@ -3,6 +3,10 @@
 A turn only exists once its completion arrives: a stream that ends early, or fails mid-way,
 raises BrokenStream and everything read so far is thrown away, so no tool call from a partial
 stream can reach the loop (the retry asks again from scratch).
+
+A reply the provider cut off (Responses `status: incomplete`, Chat `finish_reason: length` or
+`content_filter`) is a whole turn with `truncated` set to the reason: the loop runs none of its
+calls and tells the model. A reply over MAX_REPLY_CHARS is stopped there and treated the same.
 """
 
 from __future__ import annotations
@@ -14,12 +18,25 @@ from typing import Any
 from agent.core.conversation import ToolCall, Turn, Usage
 from agent.errors import BrokenStream, ContextTooLong
 
+MAX_REPLY_CHARS = 8_000_000  # one model reply (text, reasoning and tool arguments); far above 128k tokens
+
+
+class ReplyTooLarge(Exception):
+    """Raised inside a stream's consumer; carries the turn to use instead (cut off, no calls)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"over {limit:,} characters")
+        self.turn = Turn(text="", tool_calls=[], items=[
+            {"type": "message", "role": "assistant", "content": f"(reply stopped: over {limit:,} characters)"}],
+            truncated=f"the reply was over {limit:,} characters")
+
 
 class Progress:
     """model_progress events, throttled to about 10 per second (a new tool is sent at once)."""
 
     def __init__(self, emit: Callable[..., Any], tier: str, interval: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_chars: int | None = None) -> None:
+        self._max_chars = max_chars
         self._emit = emit
         self._tier = tier
         self._interval = interval
@@ -35,12 +52,19 @@ class Progress:
 
     def text(self, delta: str) -> None:
         self._chars += len(delta)
+        self._check_size()
         self._maybe_flush()
 
     def reasoning(self, delta: str) -> None:
         self._chars += len(delta)
-        self._reasoning += delta
+        self._check_size()
+        if len(self._reasoning) < 20_000:  # what the UI shows per flush; the rest is counted only
+            self._reasoning += delta
         self._maybe_flush()
+
+    def _check_size(self) -> None:
+        if self._max_chars is not None and self._chars > self._max_chars:
+            raise ReplyTooLarge(self._max_chars)
 
     def tool(self, name: str) -> None:
         self._flush(tool=name)
@@ -111,8 +135,12 @@ def responses_turn(response: Any) -> Turn:
             calls.append(ToolCall(item["call_id"], item["name"], item.get("arguments") or ""))
         else:  # reasoning (with encrypted_content), compaction, ...: passed back verbatim
             items.append(_dump(out))
+    truncated = None
+    if _get(response, "status") == "incomplete":
+        truncated = str(_get(_get(response, "incomplete_details"), "reason", "") or "incomplete")
     return Turn(text="".join(texts), tool_calls=calls, items=items,
-                usage=responses_usage(_get(response, "usage")), model=_get(response, "model", "") or "")
+                usage=responses_usage(_get(response, "usage")), model=_get(response, "model", "") or "",
+                truncated=truncated)
 
 
 def consume_responses(events: Iterable[Any], progress: Progress) -> Turn:
@@ -138,7 +166,7 @@ def consume_responses(events: Iterable[Any], progress: Progress) -> Turn:
                 raise ContextTooLong(message)
             raise BrokenStream(message)
         elif kind == "response.incomplete":
-            # Ran out of output tokens: keep what came, it is complete as far as the API goes.
+            # Cut off (max_output_tokens, content_filter): a whole turn, marked truncated.
             completed = _get(event, "response")
     if completed is None:
         raise BrokenStream("the stream ended before response.completed")
@@ -191,13 +219,19 @@ def chat_turn(completion: Any, salt: int = 0) -> Turn:
              for tc in _get(message, "tool_calls", []) or []]
     calls = _fix_ids(calls, salt)
     return Turn(text=text, tool_calls=calls, items=chat_items(text, calls),
-                usage=chat_usage(_get(completion, "usage")), model=_get(completion, "model", "") or "")
+                usage=chat_usage(_get(completion, "usage")), model=_get(completion, "model", "") or "",
+                truncated=_chat_cut(_get(choice, "finish_reason")))
+
+
+def _chat_cut(finish_reason: Any) -> str | None:
+    """Why a Chat Completions reply was cut off, in the Responses API's words; None when whole."""
+    return {"length": "max_output_tokens", "content_filter": "content_filter"}.get(str(finish_reason or ""))
 
 
 def consume_chat(chunks: Iterable[Any], progress: Progress, salt: int = 0) -> Turn:
     text: list[str] = []
     calls: dict[int, dict[str, str]] = {}
-    finished = False
+    finished: str | None = None
     usage = None
     model = ""
     for chunk in chunks:
@@ -226,11 +260,11 @@ def consume_chat(chunks: Iterable[Any], progress: Progress, salt: int = 0) -> Tu
                     slot["arguments"] += _get(fn, "arguments")
                     progress.text(_get(fn, "arguments"))
             if _get(choice, "finish_reason"):
-                finished = True
+                finished = str(_get(choice, "finish_reason"))
     if not finished:
         raise BrokenStream("the stream ended before a finish_reason")
     progress.finish()
     tool_calls = _fix_ids([ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())], salt)
     joined = "".join(text)
     return Turn(text=joined, tool_calls=tool_calls, items=chat_items(joined, tool_calls),
-                usage=chat_usage(usage) if usage is not None else Usage(), model=model)
+                usage=chat_usage(usage) if usage is not None else Usage(), model=model, truncated=_chat_cut(finished))

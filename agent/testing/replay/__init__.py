@@ -33,13 +33,26 @@ Script (a dict, a JSON file path, or JSON text):
                    "output_tokens": 20, "reasoning_tokens": 0},   # optional, per key
          "expect": ["text the request must contain"],    # else 400 naming the turn and the text
          "expect_model": "gpt-x",                        # else 400 likewise
-         "model": "gpt-x-2025"},                         # optional: the model the answer names
+         "model": "gpt-x-2025",                          # optional: the model the answer names
+         "truncated": "max_output_tokens"},              # optional: the reply is cut off: Responses
+                                                         #   status "incomplete" (response.incomplete,
+                                                         #   incomplete_details.reason); Chat
+                                                         #   finish_reason "length" ("content_filter"
+                                                         #   for that reason)
         {"error": {"status": 429, "message": "Rate limit", "code": "rate_limit_exceeded",
                    "retry_after": 0.05, "type": "requests"}},   # answered once, consumed
         {"break_stream": true, "text": "..."}            # first delivery is cut (stream: half the
                                                          #   events, no completion; non-stream: no
                                                          #   answer); not consumed, so the retry
                                                          #   gets it whole
+        {"fault": "keepalive"},   # faults, each answered once and consumed (a retry gets the next turn):
+                                  #   keepalive  200 + SSE headers, then ": keepalive" comments every
+                                  #              50 ms until the client hangs up (no event, ever)
+                                  #   silent     the request is read and never answered, not even
+                                  #              with headers, until the client hangs up
+                                  #   garbage    200 + SSE frames that are not JSON (or JSON of the
+                                  #              wrong shape), then a clean end of the body
+                                  #   eof        200 + a clean end of the body before any completion
       ],
       "when_asked": [             # optional: answers to requests, not to turns
         {"when": ["did not approve this plan yet"],      # every text is in the request's newest

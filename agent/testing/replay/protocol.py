@@ -73,6 +73,7 @@ class Reply:
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)  # (call_id, name, args)
     usage: Usage = field(default_factory=Usage)
     encrypted: bool = False  # the request asked for reasoning.encrypted_content
+    truncated: str | None = None  # cut off: Responses status "incomplete" with this reason; Chat "length"
     created: int = field(default_factory=lambda: int(time.time()))
 
     @property
@@ -160,10 +161,10 @@ def response_object(body: dict[str, Any], reply: Reply, done: bool = True) -> di
         "object": "response",
         "created_at": reply.created,
         "completed_at": reply.created if done else None,
-        "status": "completed" if done else "in_progress",
+        "status": ("incomplete" if reply.truncated else "completed") if done else "in_progress",
         "background": False,
         "error": None,
-        "incomplete_details": None,
+        "incomplete_details": {"reason": reply.truncated} if done and reply.truncated else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": None,
@@ -230,7 +231,7 @@ def response_events(body: dict[str, Any], reply: Reply) -> list[tuple[str, dict[
         emit("response.function_call_arguments.done", **at, arguments=arguments)
         emit("response.output_item.done", output_index=index, item=_call_item(reply, i, True))
         index += 1
-    emit("response.completed", response=response_object(body, reply))
+    emit("response.incomplete" if reply.truncated else "response.completed", response=response_object(body, reply))
     return events
 
 
@@ -270,12 +271,17 @@ def chat_completion(reply: Reply) -> dict[str, Any]:
         "object": "chat.completion",
         "created": reply.created,
         "model": reply.model,
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish_reason(reply)}],
         "usage": reply.usage.chat(),
         "service_tier": "default",
         "system_fingerprint": None,
     }
+
+
+def _finish_reason(reply: Reply) -> str:
+    if reply.truncated:
+        return "content_filter" if reply.truncated == "content_filter" else "length"
+    return "tool_calls" if reply.tool_calls else "stop"
 
 
 def chat_chunks(reply: Reply, include_usage: bool) -> list[dict[str, Any]]:
@@ -300,7 +306,7 @@ def chat_chunks(reply: Reply, include_usage: bool) -> list[dict[str, Any]]:
                                "function": {"name": name, "arguments": ""}}]})
         for piece in pieces(arguments):
             chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
-    chunk({}, "tool_calls" if reply.tool_calls else "stop")
+    chunk({}, _finish_reason(reply))
     if include_usage:
         chunks.append({**base, "choices": [], "usage": reply.usage.chat()})
     return chunks

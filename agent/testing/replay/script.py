@@ -12,6 +12,9 @@ _TURN_KEYS = {"text", "reasoning", "tool_calls", "usage", "expect", "expect_mode
 _USAGE_KEYS = {"input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens"}
 
 
+FAULTS = ("keepalive", "silent", "garbage", "eof")  # see agent/testing/replay/__init__.py
+
+
 class ScriptError(ValueError):
     pass
 
@@ -78,6 +81,12 @@ def _check_turn(turn: Any, where: str) -> None:
     if not isinstance(turn, dict):
         raise ScriptError(f"{where} must be an object")
     _check_keys(turn, _TURN_KEYS, where)
+    if "fault" in turn:
+        if turn["fault"] not in FAULTS:
+            raise ScriptError(f"{where}: fault must be one of {', '.join(FAULTS)}")
+        return
+    if "truncated" in turn and not isinstance(turn["truncated"], str):
+        raise ScriptError(f"{where}: truncated must be a reason string, e.g. \"max_output_tokens\"")
     if "error" in turn:
         err = turn["error"]
         if not isinstance(err, dict) or not isinstance(err.get("status"), int):

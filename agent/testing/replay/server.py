@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,14 @@ class HTTPError(Exception):
         self.status = status
         self.body = p.error_body(status, message, code, type_, param)
         self.headers = headers or {}
+
+
+class Fault(Exception):
+    """A scripted misbehaviour of the server for this delivery (keepalive, silent, garbage, eof)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
 
 
 def _flatten(value: Any, out: list[str]) -> list[str]:
@@ -80,6 +89,7 @@ class ReplayServer:
         self._asked = 0  # when_asked answers given
         self._prompts: dict[str | None, list[str]] = {}  # earlier prompts by prompt_cache_key
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # handlers holding a connection open (faults) give up on it
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.replay = self  # type: ignore[attr-defined]
@@ -107,6 +117,7 @@ class ReplayServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(5)
@@ -180,7 +191,7 @@ class ReplayServer:
         include = body.get("include") or []
         reply = p.Reply(number=self._answered + 1, model=turn.get("model") or body.get("model") or "replay",
                         text=turn.get("text", ""), reasoning=turn.get("reasoning", ""), tool_calls=calls,
-                        encrypted="reasoning.encrypted_content" in include)
+                        encrypted="reasoning.encrypted_content" in include, truncated=turn.get("truncated"))
         reply.usage, prompt = self._usage(kind, body, turn, reply)
         return reply, prompt
 
@@ -214,6 +225,9 @@ class ReplayServer:
                     headers["retry-after-ms"] = str(round(float(err["retry_after"]) * 1000))
                 raise HTTPError(err["status"], err.get("message", f"{where}: scripted error"), err.get("code"),
                                 type_=err.get("type"), param=err.get("param"), headers=headers)
+            if "fault" in turn:
+                self._next += 1
+                raise Fault(turn["fault"])
             self._check_expect(turn, body, raw, where)
             calls = []
             for i, call in enumerate(turn.get("tool_calls", [])):
@@ -302,6 +316,57 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(method, path, entry["body"] or {}, raw)
         except HTTPError as exc:
             self._send_json(exc.status, exc.body, exc.headers)
+        except Fault as fault:
+            try:
+                self._fault(fault.kind, path.endswith("/responses"))
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client went away (its deadline): nothing to answer
+
+    def _fault(self, kind: str, responses: bool) -> None:
+        """Misbehave as scripted; see the package docstring."""
+        self.close_connection = True
+        if kind == "silent":  # accepted, never answered: wait until the client hangs up
+            while not self.replay.stopping.is_set() and not self._client_gone(0.05):
+                pass
+            return
+        self._start_sse()
+        if kind == "keepalive":  # SSE comments forever: bytes keep coming, no event ever does
+            while not self.replay.stopping.wait(0.05):
+                self._chunk(b": keepalive\n\n")
+            return
+        if kind == "garbage":
+            frames = [b"data: {this is not json\n\n", b"data: [1, 2\n\n"] if not responses else \
+                [b"event: response.created\ndata: {\"type\": \"response.created\", \"response\": 5}\n\n",
+                 b"event: response.output_text.delta\ndata: <html>502 Bad Gateway</html>\n\n"]
+        else:  # "eof": a clean end of the body with no completion event
+            frames = [b"event: response.created\ndata: {\"type\": \"response.created\", \"sequence_number\": 0}\n\n"
+                      if responses else b"data: [DONE]\n\n"]
+        for frame in frames:
+            self._chunk(frame)
+        self._chunk(b"")
+
+    def _client_gone(self, wait: float) -> bool:
+        import select
+
+        readable, _, _ = select.select([self.connection], [], [], wait)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _start_sse(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-request-id", f"req_replay{len(self.replay.requests):04d}")
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if data else b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _route(self, method: str, path: str, body: dict[str, Any], raw: str) -> None:
         if method == "POST" and path.endswith("/responses/compact"):
@@ -349,12 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
             frames.append("data: [DONE]\n\n")
         if broken:
             frames = frames[: max(3, len(frames) // 2)][: len(frames) - 2]  # never the completed event
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream; charset=utf-8")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
-        self.send_header("x-request-id", f"req_replay{len(self.replay.requests):04d}")
-        self.end_headers()
+        self._start_sse()
         delay = float(self.replay.script.get("delay") or 0)
         for frame in frames:
             data = frame.encode()
