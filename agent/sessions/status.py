@@ -1,7 +1,7 @@
 """A session's status and history, derived from its event log (the source of truth).
 
     planning | waiting for approval (plan / step k) | running step k of n | done |
-    failed (<result status>) | interrupted (no process holds the session and it never finished)
+    incomplete | failed (<result status>) | interrupted (no process holds the session and it never finished)
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def _status(result, running, waiting, phase, current) -> tuple[str, str]:
     if result is not None:
         if result.get("status") == "done":
             return "done", "done"
+        if result.get("status") == "incomplete":  # a step skipped or left without its change (exit 6)
+            return "incomplete", "failed"
         if result.get("status") == "interrupted":
             return "interrupted", "interrupted"
         return f"failed ({result.get('status')})", "failed"

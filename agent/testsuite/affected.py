@@ -3,7 +3,7 @@ affected-first): the test files that import the changed files (transitively, fro
 map's import graph), the test files the step changed or names, and those that failed last.
 
 Per runner: pytest gets test files; jest `--findRelatedTests <changed files>`; go the changed
-packages. Anything else (cargo: the crate is the suite; vitest; other commands) has no
+packages and the packages that import them (from their import lines). Anything else (cargo: the crate is the suite; vitest; other commands) has no
 selection and goes straight to the full suite. A change to test configuration (conftest.py,
 pyproject.toml, package.json, go.mod, ...) can affect any test: full suite straight away too.
 """
@@ -37,9 +37,46 @@ def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable
         present = [p for p in changed if _JS_SOURCE.search(p) and (root / p).is_file()]
         return ["--findRelatedTests", *present] if present else None
     if fmt == "go":
-        dirs = sorted({str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()})
-        return [f"./{d}" if d != "." else "." for d in dirs] or None
+        dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()}
+        dirs |= go_importers(root, dirs)
+        return [f"./{d}" if d != "." else "." for d in sorted(dirs)] or None
     return None
+
+
+_GO_IMPORT = re.compile(r'^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"]+)"', re.M)
+GO_SCAN_LIMIT = 5_000  # .go files read to find importers; past that, the changed packages only
+
+
+def go_importers(root: Path, dirs: set[str]) -> set[str]:
+    """Package dirs (relative) whose .go files import one of `dirs`, transitively: read from the
+    files' import lines (no go toolchain run: that could fetch modules)."""
+    try:
+        module = re.search(r"^module\s+(\S+)", (root / "go.mod").read_text(encoding="utf-8"), re.M).group(1)
+    except (OSError, AttributeError):
+        return set()
+    imports: dict[str, set[str]] = {}
+    for n, path in enumerate(root.rglob("*.go")):
+        if n >= GO_SCAN_LIMIT:
+            break
+        if "vendor" in path.relative_to(root).parts:
+            continue
+        folder = path.parent.relative_to(root).as_posix() or "."
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for imp in _GO_IMPORT.findall(text[: text.find("\nfunc ") if "\nfunc " in text else len(text)]):
+            if imp == module or imp.startswith(module + "/"):
+                imports.setdefault(folder, set()).add(imp[len(module):].strip("/") or ".")
+    found: set[str] = set()
+    todo = set(dirs)
+    while todo:
+        target = todo.pop()
+        for folder, targets in imports.items():
+            if target in targets and folder not in found and folder not in dirs:
+                found.add(folder)
+                todo.add(folder)
+    return found
 
 
 def _pytest(root: Path, changed: list[str], step_files: Iterable[str], last_failed: Iterable[str],

@@ -312,3 +312,22 @@ def test_cargo_one_new_failure_and_one_preexisting(tmp_path, monkeypatch):
     assert verdict.preexisting_failures == ["src/lib.rs::tests::already_broken"]
     adds = next(c for c in current.cases if c.id == "src/lib.rs::tests::adds")
     assert adds.location.startswith("src/lib.rs:") and "left: 6" in adds.message
+
+
+def test_affected_selection_per_runner(tmp_path):
+    from agent.testsuite.affected import selection
+
+    root = project(tmp_path, {
+        "go.mod": "module example.com/app\n\ngo 1.19\n",
+        "core/core.go": "package core\n\nfunc V() int { return 1 }\n",
+        "api/api.go": 'package api\n\nimport (\n\t"fmt"\n\tc "example.com/app/core"\n)\n\nfunc A() { fmt.Println(c.V()) }\n',
+        "cmd/main.go": 'package main\n\nimport "example.com/app/api"\n\nfunc main() { api.A() }\n',
+        "other/other.go": "package other\n",
+        "src/a.js": "", "tests/test_x.py": "", "x.py": "",
+    })
+    assert selection("go", root, ["core/core.go"]) == ["./api", "./cmd", "./core"]  # importers, transitively
+    assert selection("jest", root, ["src/a.js"]) == ["--findRelatedTests", "src/a.js"]
+    assert selection("pytest", root, ["x.py"], importers=lambda paths: {"tests/test_x.py", "y.py"}) == ["tests/test_x.py"]
+    assert selection("pytest", root, ["conftest.py", "x.py"], importers=lambda paths: {"tests/test_x.py"}) is None
+    assert selection("pytest", root, ["x.py"], importers=lambda paths: set()) is None  # nothing found: full suite
+    assert selection("cargo", root, ["src/lib.rs"]) is None and selection("none", root, ["x.py"]) is None
