@@ -144,11 +144,15 @@ class Renderer:
             failed = len(d.get("failing") or [])
             self._say(f"  affected: [{colour}]{d.get('tests_run') or 0} tests, {failed} failed in {d['duration']:.1f} s[/]")
             self._failing(d)
+            self._reasons(verdict)
             return
         scope = f"before any change ({shown(d['command'])})" if d.get("baseline") else "full suite" if d.get("full") else "tests"
         self._say(f"  {scope}: [{colour}]{shown(d['summary'])}[/]")
         if not d.get("baseline"):  # the baseline's failures are listed in its warning
             self._failing(d)
+        self._reasons(verdict)
+
+    def _reasons(self, verdict: dict) -> None:
         for reason in verdict.get("reasons") or []:
             self._say(f"  [red]not accepted[/]: {shown(reason)}")
 

@@ -7,7 +7,7 @@ import pytest
 
 from agent.core.plan import Decision
 from tests.helpers_calc import ADD_SUB, CALC, CALC_TESTS, TEST_SUB, call, diff_turn, finish_turn, plan_turn
-from tests.helpers_git import git, make_repo
+from tests.helpers_git import make_repo
 
 PROJECT = {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS, "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"}
 
@@ -121,7 +121,28 @@ def test_a_broken_case_beside_one_failing_at_baseline_is_not_committed(loop_run,
     assert run.result.commits == []
     assert run.result.preexisting_failures == ["tests/test_slug.py::test_slugify[Hello   World-hello-world]"]
     assert run.result.new_failures == ["tests/test_slug.py::test_slugify[Hello world!-hello-world]"]
-    assert git(repo, "rev-list", "--count", f"main..{run.result.branch}") == "0"
+    shown = human_account(run)
+    assert "before any change (python -m pytest -q): 1 failed, 2 passed" in shown
+    assert "affected: 3 tests, 2 failed in" in shown  # before any full-suite line
+    assert "not accepted: 1 test(s) fail that passed before or are new: " in shown
+    assert "tests/test_slug.py::test_slugify[Hello world!-hello-world]" in shown
+    assert "full suite:" not in shown and "tests: python -m pytest -q" in shown
+
+
+def human_account(run) -> str:
+    """What the person reads on the terminal: the real renderer fed the run's real events."""
+    import io
+
+    from rich.console import Console
+
+    from agent.cli.ui import Renderer, render_result
+
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    renderer = Renderer(console)
+    for event in run.events:
+        renderer(event)
+    render_result(console, run.result.to_dict())
+    return console.file.getvalue()
 
 
 @pytest.mark.slow
