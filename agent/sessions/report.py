@@ -44,6 +44,13 @@ def github_summary(result: dict[str, Any]) -> str:
     if tests:
         mark = "passed" if tests.get("passed") else "failed"
         lines += ["", "### Tests", "", f"`{_md(tests.get('command') or '')}`: **{mark}**: {_md(tests.get('summary', ''))}"]
+        for title, ids in (("New failures", result.get("new_failures")),
+                           ("Already failing before any change", result.get("preexisting_failures")),
+                           ("Not checked", result.get("unverified"))):
+            if ids:
+                lines += ["", f"{title} ({len(ids)}):"] + [f"- `{_md(i)}`" for i in ids[:20]]
+                if len(ids) > 20:
+                    lines.append(f"- … and {len(ids) - 20} more")
     files = result.get("files_changed") or []
     if files:
         lines += ["", f"### Files changed ({len(files)})", ""] + [f"- `{f}`" for f in files[:50]]

@@ -127,6 +127,11 @@ def test_a_broken_case_beside_one_failing_at_baseline_is_not_committed(loop_run,
     assert "not accepted: 1 test(s) fail that passed before or are new: " in shown
     assert "tests/test_slug.py::test_slugify[Hello world!-hello-world]" in shown
     assert "full suite:" not in shown and "tests: python -m pytest -q" in shown
+    from agent.sessions.report import github_summary
+
+    summary = github_summary(run.result.to_dict())
+    assert "New failures (1):\n- `tests/test_slug.py::test_slugify[Hello world!-hello-world]`" in summary
+    assert "Already failing before any change (1):" in summary
 
 
 def human_account(run) -> str:
