@@ -261,6 +261,7 @@ SETTINGS: dict[str, Setting] = {
     "max_tokens": Setting(integer(1), "stop (exit 5) before using more tokens than this"),
     "syntax_check": Setting(boolean(), "refuse edits that break the syntax"),
     "baseline_tests": Setting(boolean(), "run the tests once before any change"),
+    "keep_failed": Setting(boolean(), "keep a failing step's uncommitted changes in the worktree"),
     "system_prompt": Setting(text(what="a file path"), "file replacing prompts/system.md"),
     "models": entries("per-tier model settings", table("one tier", _TIER), names=TIERS),
     "roles": entries("which tier and effort serve each role", _ROLE, names=ROLES),
