@@ -121,6 +121,7 @@ def test_a_broken_case_beside_one_failing_at_baseline_is_not_committed(loop_run,
     assert run.result.commits == []
     assert run.result.preexisting_failures == ["tests/test_slug.py::test_slugify[Hello   World-hello-world]"]
     assert run.result.new_failures == ["tests/test_slug.py::test_slugify[Hello world!-hello-world]"]
+    assert git(repo, "branch", "--list", run.result.branch) == ""  # no commit: no branch left behind
     shown = human_account(run)
     assert "before any change (python -m pytest -q): 1 failed, 2 passed" in shown
     assert "affected: 3 tests, 2 failed in" in shown  # before any full-suite line
