@@ -75,6 +75,8 @@ class Renderer:
                           shown("\n".join(s["files"])))
         self.stop_status()
         self.console.print(table)
+        if d.get("estimate"):
+            self.console.print(f"[dim]{plan_estimate_line(d['estimate'])}[/]")
 
     def _on_step_started(self, d):
         self._say(f"\n[bold magenta]Step {d['index']}/{d['total']}:[/] [bold]{shown(d['title'])}[/]")
@@ -379,3 +381,11 @@ def _render_mcp_row(console: Console, r: dict[str, Any]) -> None:
         extra = ("" if tool["strict"] else ", non-strict schema") + ("" if tool["approve"] == "always" else
                                                                       f", approve {tool['approve']}")
         console.print(f"[dim]       {shown(tool['name'])}{extra}[/]")
+
+
+def plan_estimate_line(e: dict) -> str:
+    """One line under the plan: what carrying it out will roughly cost (agent.model plan_estimate)."""
+    tokens = e["input_tokens"] + e["output_tokens"]
+    size = f"{tokens / 1e6:.1f}M" if tokens >= 1e6 else f"{tokens / 1e3:.0f}k"
+    cost = f"~${e['cost']:.2f}" if e.get("cost") is not None else "cost unknown (no price for the model)"
+    return f"Estimate: ~{e['model_calls']} model calls, ~{size} tokens, {cost} (rough)"

@@ -110,7 +110,9 @@ class Loop:
                 self.conv.add_tool_output(call.call_id, f"Error: {problem} Call submit_plan again.")
                 continue
             revision += 1
-            emit("plan_proposed", summary=plan.summary, steps=[s.to_dict() for s in plan.steps], revision=revision)
+            estimate = getattr(self.model, "plan_estimate", None)
+            emit("plan_proposed", summary=plan.summary, steps=[s.to_dict() for s in plan.steps], revision=revision,
+                 estimate=estimate(len(plan.steps)) if estimate else None)
             decision = self._ask("plan", None, partial(self.approver.review_plan, plan, revision))
             if decision.kind == "approve":
                 self.conv.add_tool_output(call.call_id, "The person approved the plan.")

@@ -29,6 +29,9 @@ from agent.model.tiers import ROLES, Tier, effort_for, effort_rank, resolve_role
 from agent.model.usage import Meter, call_cost, estimate_tokens
 
 ESCALATING_ROLES = ("edit", "fix")
+STEP_CALLS = 8  # plan_estimate: model calls a step takes, typically (read, edit, test, finish, a fix)
+STEP_OUTPUT = 800  # output tokens per call, reasoning included
+CACHED_SHARE = 0.8
 
 
 class ModelSession:
@@ -102,6 +105,19 @@ class ModelSession:
         """Count what earlier processes of a resumed session spent: in the totals and the budgets."""
         if usage.total_tokens or cost:
             self.meter.session.add(usage, cost)
+
+    def plan_estimate(self, steps: int) -> dict[str, Any]:
+        """A rough cost of carrying out a plan of `steps` steps, for the person approving it:
+        STEP_CALLS model calls per step, each sending about the context planning ended with
+        (grown by half again on average), CACHED_SHARE of it cached; priced at the edit tier."""
+        tier, _ = self.route("edit")
+        context = max(self.peak_input_tokens, 4_000) * 3 // 2
+        calls = steps * STEP_CALLS
+        usage = Usage(input_tokens=calls * context, cached_input_tokens=int(calls * context * CACHED_SHARE),
+                      output_tokens=calls * STEP_OUTPUT)
+        cost = call_cost(self.price(tier), usage)
+        return {"model_calls": calls, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                "cost": None if cost is None else round(cost, 2), "model": tier.model}
 
     # -- routing -----------------------------------------------------------------------------
 
