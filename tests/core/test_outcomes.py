@@ -7,7 +7,7 @@ import pytest
 
 from agent.core.plan import Decision
 from tests.helpers_calc import ADD_SUB, CALC, CALC_TESTS, TEST_SUB, call, diff_turn, finish_turn, plan_turn
-from tests.helpers_git import make_repo
+from tests.helpers_git import git, make_repo
 
 PROJECT = {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS, "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"}
 
