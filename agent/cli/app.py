@@ -212,7 +212,7 @@ def patch_apply(
     no_syntax_check: NoSyntaxOpt = False,
     max_diff_mb: Annotated[float, typer.Option("--max-diff-mb", help="Refuse diffs larger than this.")] = 8.0,
 ) -> None:
-    """Apply a unified diff to a directory: all hunks or nothing."""
+    """Apply a diff (unified, apply_patch envelope or SEARCH/REPLACE blocks) to a directory: all or nothing."""
     from agent.patch import apply_patch
 
     text = _read_text(None if patch_file == "-" else Path(patch_file))

@@ -59,9 +59,13 @@ SUBMIT_PLAN = ToolSpec(
 )
 APPLY_DIFF = ToolSpec(
     "apply_diff",
-    "Apply a unified diff (one or more files; new files from /dev/null, deletions to /dev/null) "
-    "to the working tree now. The result says per file what was applied or why a hunk was "
-    "rejected, with the nearest matching region, so you can correct and retry.",
+    "Apply an edit to the working tree now, all of it or nothing. Formats: a unified diff (one or "
+    "more files; new files from /dev/null, deletions to /dev/null); an apply_patch envelope "
+    "(*** Begin Patch, *** Add/Update/Delete File: path, *** Move to:, @@ anchors, *** End of File, "
+    "*** End Patch); or SEARCH/REPLACE blocks (the path on its own line, then <<<<<<< SEARCH, the "
+    "exact current lines, =======, the new lines, >>>>>>> REPLACE; the search must match once). "
+    "The result says per file what was applied or why a hunk was rejected, with the nearest "
+    "matching region, so you can correct and retry.",
     _obj(diff=_STR),
 )
 RUN_TESTS = ToolSpec(
