@@ -22,11 +22,12 @@ UNWRAPPED = 1_000_000  # columns of a console that is not a terminal: lines are 
 
 def make_console(stderr: bool = False) -> Console:
     """On a terminal, its width; into a pipe or file (CI logs), lines as long as they are, so
-    branch names, paths and URLs are never split or cut with "…"."""
+    branch names, paths and URLs are never split or cut with "…". No emoji codes: `:fire:` in a
+    model's text stays as written."""
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(stderr=stderr, highlight=False, soft_wrap=False)
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED)
+        return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED, emoji=False)
 
 
 def rule(console: Console, title: str) -> None:

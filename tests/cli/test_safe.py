@@ -29,3 +29,10 @@ def test_tool_calls_read_as_words_without_nulls():
         "read_file path=auth.py end_line=9"
     assert call_text("search_code", '{"pattern": "def hash", "path": null}') == 'search_code pattern="def hash"'
     assert call_text("list_files", '{"path": "src", "pattern": "*.py…') == 'list_files {"path": "src", "pattern": "*.py…'
+
+
+def test_markup_and_emoji_codes_in_model_text_print_as_written(capsys):
+    from agent.cli.console import make_console, shown
+
+    make_console().print(shown("[bold]not bold[/] :fire: \x1b[2J"))
+    assert capsys.readouterr().out == "[bold]not bold[/] :fire: \\x1b[2J\n"
