@@ -1,7 +1,7 @@
 """How per-test results are had from each runner: the extra arguments or environment that make it
 write a machine-readable report into the session's scratch dir, and the parser that reads it.
 
-    pytest      --junitxml=<scratch>/… -o junit_family=xunit1 --continue-on-collection-errors
+    pytest      --junitxml=<scratch>/… -o junit_family=xunit1 --continue-on-collection-errors --maxfail=0
     node --test NODE_OPTIONS=--test-reporter=<our reporter> (+ spec on stdout, for people)
     jest        --json --outputFile=<scratch>/…
     vitest      --reporter=json --reporter=default --outputFile.json=<scratch>/…
@@ -37,7 +37,9 @@ class Format:
     def args(self, report: Path) -> list[str]:
         """Arguments that make the runner write its report to `report`."""
         if self.name == "pytest":
-            return [f"--junitxml={report}", "-o", "junit_family=xunit1", "--continue-on-collection-errors"]
+            # --maxfail=0 undoes an -x in the project's addopts: a verdict needs every test's result.
+            return [f"--junitxml={report}", "-o", "junit_family=xunit1", "--continue-on-collection-errors",
+                    "--maxfail=0"]
         if self.name == "jest":
             return ["--json", f"--outputFile={report}"]
         if self.name == "vitest":

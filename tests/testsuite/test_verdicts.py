@@ -331,3 +331,11 @@ def test_affected_selection_per_runner(tmp_path):
     assert selection("pytest", root, ["conftest.py", "x.py"], importers=lambda paths: {"tests/test_x.py"}) is None
     assert selection("pytest", root, ["x.py"], importers=lambda paths: set()) is None  # nothing found: full suite
     assert selection("cargo", root, ["src/lib.rs"]) is None and selection("none", root, ["x.py"]) is None
+
+
+def test_an_exitfirst_in_the_projects_addopts_does_not_cut_the_run_short(tmp_path):
+    root = project(tmp_path, {"pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-x'\n",
+                              "tests/test_a.py": "def test_1():\n    assert 0\n\ndef test_2():\n    pass\n"})
+    result = TestRunner(root).run()
+    assert result.failing == ["tests/test_a.py::test_1"] and result.ids("passed") == ["tests/test_a.py::test_2"]
+    assert not result.stopped_early
