@@ -167,7 +167,12 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print, do not write the results file")
     ap.add_argument("--no-aider", action="store_true", help="ours only (while tuning)")
     ap.add_argument("--parse-cache", default="", help="start from this repo map cache's parse records")
+    ap.add_argument("--rows", default="", help="re-render the results from a run's stderr (JSON lines)")
     args = ap.parse_args()
+    if args.rows:
+        rows = [json.loads(ln) for ln in Path(args.rows).read_text().splitlines() if ln.startswith("{")]
+        write(rows, args.budgets.split(","), not args.no_write)
+        return
     budgets = args.budgets.split(",")
     sdists = Path(args.sdists)
     sdists.mkdir(parents=True, exist_ok=True)
@@ -237,6 +242,11 @@ def write(rows: list[dict], budgets: list[str], to_file: bool) -> None:
             hits = sum(len(r[f"{who}_{b}"]) for r in rows)
             cells.append(f"**{hits}/{total} ({hits / total:.0%})**")
     lines.append(f"| all | {len(rows)} | {total} | " + " | ".join(cells) + " |")
+    for who in ("ours", "aider"):
+        over = max(r[f"{who}_tokens_{b}"] / int(b) for r in rows for b in budgets)
+        lines.append(f"\nLargest {who} map against its budget, in o200k tokens: {over:.0%} "
+                     f"({sum(r[f'{who}_tokens_{b}'] > int(b) for r in rows for b in budgets)} of "
+                     f"{len(rows) * len(budgets)} maps over budget).")
     lines += ["", "Per release (files found; map size in o200k tokens and files listed):", ""]
     for r in rows:
         lines.append(f"- {r['project']} {r['release']}: answer {', '.join(r['answer']) or '(none)'}")
