@@ -4,7 +4,8 @@
     ├── UsageError                  2  the person's input: bad flags, bad config, not a repo
     │   ├── ConfigError             2
     │   ├── RepoError               2  outside a git repo, bare repo, no commits, unknown session
-    │   └── NeedsTerminal           2  an approval is due but stdin is no terminal and --yes is off
+    │   ├── NeedsTerminal           2  an approval is due but stdin is no terminal and --yes is off
+    │   └── SandboxUnavailable      2  no sandbox can run here (install bubblewrap or pass --sandbox off)
     ├── ModelError                  1  the provider failed after retries, or answered nonsense
     │   ├── ModelAuthError          1  401/403: wrong key or no access
     │   ├── ModelNotFound           1  404: unknown model or deployment
@@ -68,6 +69,12 @@ class RepoError(UsageError):
 
 class NeedsTerminal(UsageError):
     status = "needs_approval"
+
+
+class SandboxUnavailable(UsageError):
+    """The configured sandbox cannot run here; raised before any session exists."""
+
+    status = "sandbox_unavailable"
 
 
 class ModelError(AgentError):

@@ -38,6 +38,7 @@ EVENT_TYPES: dict[str, str] = {
     "mcp_tool_approval": "name, server, tool, decision (approved|denied), asked (bool), reason",
     "hook_ran": "event (pre_tool|post_tool|step_end|session_end), command, tool, outcome (ok|deny|context|failed|timeout), exit_code, duration, reason",
     "tests_run": "command, passed, exit_code, duration, counts, summary, report (abridged), timed_out, failing, structured (bool: per-test results were read), tests_run, collection_errors, stopped_early, full (bool), baseline (bool: the run before any change), scope (baseline|affected|full, at finish_step), verdict (at finish_step: passed, new_failures, preexisting_failures, missing, unverified, reasons, tests_run)",
+    "dependencies_installed": "manager (pip|npm|setup_command), ok, packages (name==version), message, output (on failure)",
     "step_finished": "index, status (committed|no_change_needed|skipped|failed|quit), commit, summary, usage, cost",
     "commit_created": "index, sha, message, files",
     "session_resumed": "session_id, intent, branch, worktree, base_commit, repo, planned, remaining_steps, rolled_back",

@@ -73,6 +73,7 @@ TestTimeoutOpt = Annotated[float | None, typer.Option("--test-timeout", help="Se
 TestStrategyOpt = Annotated[str | None, typer.Option(
     "--test-strategy", help="affected-first (default): the tests the change affects first, then the full suite; full: only the full suite.")]
 NoSyntaxOpt = Annotated[bool, typer.Option("--no-syntax-check", help="Don't refuse edits that break the syntax.")]
+SandboxOpt = Annotated[str | None, typer.Option("--sandbox", help="auto | bwrap | off: how test runs are contained (default auto: bubblewrap).")]
 
 
 @app.command()
@@ -96,6 +97,7 @@ def run(
     background: Annotated[bool, typer.Option("--background", "-d", help="Run detached; print the session id at once (approve with `agent approve`).")] = False,
     output_patch: Annotated[Path | None, typer.Option("--output-patch", help="Write the session's combined diff to FILE when it ends.")] = None,
     trust_repo_config: Annotated[bool, typer.Option("--trust-repo-config", help="Use the repository's settings that run commands or direct credentials without asking (also AGENT_TRUST_REPO_CONFIG=1).")] = False,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Plan and carry out INTENT in a new worktree and branch, asking before each commit."""
     from agent.cli import errors
@@ -103,6 +105,7 @@ def run(
     errors.known["intent"] = intent  # for the result object of a run that ends before a session
     from agent.cli.trust_prompt import settle_trust
     from agent.config import load_config
+    from agent.sandbox import check_available
     from agent.workspace import Repo
 
     repo = Repo.find(Path.cwd())
@@ -111,6 +114,9 @@ def run(
     overrides["keep_failed"] = keep_failed or None
     config = load_config(repo.root, overrides, trust_repo=True if trust_repo_config else None)
     config = settle_trust(config, yes=yes, reload=lambda trusted: load_config(repo.root, overrides, trust_repo=trusted))
+    if sandbox is not None:
+        config.sandbox = {**config.sandbox, "mode": sandbox}
+    check_available(config)  # no sandbox here: one line and exit 2, before any session exists
     if background:
         from agent.sessions.background import launch_cli
 
@@ -286,9 +292,10 @@ def doctor(
 ) -> None:
     """Check each model tier (configured, reachable, authenticated, able to call tools) and each MCP server."""
     from agent.model import doctor as check
+    from agent.sandbox import doctor_line
 
     config = _config_here({"model": model, "api": api, "base_url": base_url})
-    rows = check(config)
+    rows = [*check(config), doctor_line(config)]
     if config.mcp_servers or config.ignored_settings:
         from agent.extensions import doctor_rows
 

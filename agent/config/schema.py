@@ -240,6 +240,17 @@ def _hooks_kind() -> Kind:
     return Kind(allowed, check)
 
 
+_COMMAND = any_of(text(what="a command"), strings())
+_SANDBOX = {  # agent.sandbox.settings reads these
+    "mode": Setting(text(("auto", "bwrap", "off")), "auto (bubblewrap), bwrap, or off (not contained)"),
+    "network": Setting(boolean(), "network for test runs (default false)"),
+    "install_network": Setting(boolean(), "network for dependency installs (default true)"),
+    "writable": Setting(strings(), "more host paths made writable"),
+    "env_passthrough": Setting(strings(), "variable names (globs) kept although they look like credentials"),
+    "home_passthrough": Setting(strings(), "paths under $HOME shown read-only, e.g. .cache/pip"),
+}
+
+
 # Every top-level setting. Others add entries here (and a Config field, and a docs row).
 SETTINGS: dict[str, Setting] = {
     "model": Setting(text(), "model name for every tier, unless models.* says otherwise"),
@@ -248,7 +259,10 @@ SETTINGS: dict[str, Setting] = {
     "base_url": Setting(URL, "OpenAI-compatible endpoint the key is sent to"),
     "api_key_env": Setting(ENV_NAME, "the environment variable holding the API key"),
     "effort": _effort_table(),
-    "test_command": Setting(text(what="a command"), "command that runs the tests (default: detected)"),
+    "test_command": Setting(_COMMAND, "command that runs the tests (default: detected); split once, never a shell + args"),
+    "setup_command": Setting(_COMMAND, "installs what the tests need when a step changes a dependency manifest "
+                                       "(replaces detection; runs sandboxed)"),
+    "sandbox": table("how test runs and installs are contained ([security.md](security.md))", _SANDBOX),
     "test_timeout": Setting(number(above=0), "seconds before a test run is killed"),
     "test_strategy": Setting(text(("affected-first", "full")),
                              "at finish_step, the affected tests first, then the full suite; or only the full suite"),

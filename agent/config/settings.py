@@ -54,7 +54,11 @@ class Config:
     effort: dict[str, str] = field(
         default_factory=lambda: {"plan": "medium", "edit": "medium", "fix": "high", "summarize": "minimal"}
     )
-    test_command: str | None = None  # None: detect (pytest for Python projects)
+    test_command: str | list[str] | None = None  # None: detect (pytest for Python projects); never via a shell + args
+    setup_command: str | list[str] | None = None  # replaces dependency detection (agent.sandbox.deps); needs trust
+    # [tool.agent.sandbox] (agent.sandbox.settings): mode, network, install_network, writable,
+    # env_passthrough, home_passthrough. Relaxations need trust (agent/config/trust.py).
+    sandbox: dict[str, Any] = field(default_factory=dict)
     test_timeout: float = 600.0
     test_strategy: str = "affected-first"  # or "full": see agent.testsuite.affected
     max_attempts: int = 3

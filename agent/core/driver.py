@@ -47,7 +47,8 @@ class RunResult:
     new_failures: list[str] = field(default_factory=list)  # exact ids failing in the last run, not at baseline
     tests_run: int | None = None  # tests that really ran in the last test run (None: the runner doesn't say)
     unverified: list[str] = field(default_factory=list)  # what could not be checked (collection errors, ...)
-    steps: list[dict[str, Any]] = field(default_factory=list)  # [{index, title, outcome, commit}]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    sandbox: str | None = None  # "bwrap" | "off": what contained the test runs (agent.sandbox)  # [{index, title, outcome, commit}]
     usage: dict[str, int] = field(default_factory=dict)
     cost: float | None = None
     duration: float = 0.0
@@ -146,6 +147,7 @@ class _Driver:
         self.workspace = None
         self.baseline = None
         self.extensions = None
+        self.sandbox = None  # agent.sandbox.Sandbox: built before the worktree (no sandbox, no session)
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -158,7 +160,12 @@ class _Driver:
         try:
             if self.config.ignored_settings:
                 self.events.emit("warning", message=ignored_warning(self.config))
+            from agent.sandbox import announce, session_sandbox
+
+            self.sandbox = session_sandbox(self.config, self.repo, self.session_id)
+            self.result.sandbox = self.sandbox and self.sandbox.kind
             self.workspace, self.state, conversation = self.start.open(self)
+            announce(self.sandbox, self.events)
             loop = self._loop(conversation, durable)
             if self.state.plan is None:
                 loop.make_plan(self.state)
@@ -176,7 +183,8 @@ class _Driver:
         from agent.testsuite.runner import TestRunner
 
         config, workspace = self.config, self.workspace
-        tests = TestRunner(workspace.root, config.test_command, config.test_timeout)
+        tests = TestRunner(workspace.root, config.test_command, config.test_timeout, sandbox=self.sandbox,
+                           deps=_dependencies(config, workspace, self.sandbox, self.events))
         self.state.test_command = tests.command
         if tests.command and not tests.format.structured:
             self.state.unverified.append(f"{tests.command}: no per-test results (judged by its exit code)")
@@ -189,7 +197,7 @@ class _Driver:
 
             self.baseline = Baseline(tests)  # runs while the model plans; settled before the first edit
         self.extensions = start_extensions(config, workspace, self.repo, self.session_id, self.start.intent,
-                                           self.events, self.approver)
+                                           self.events, self.approver, self.sandbox)
         return Loop(self.model, workspace, tests, self.approver, self.events, config, conversation=conversation,
                     repo_map=_repo_map(workspace.root), baseline=self.baseline, extensions=self.extensions,
                     checkpoint=durable.checkpoint if durable is not None else None)
@@ -301,3 +309,12 @@ def _repo_map(root: Path):
     repo_map = RepoMap(root)
     threading.Thread(target=repo_map.warm, name="repomap-warm", daemon=True).start()
     return repo_map
+
+
+def _dependencies(config: Config, workspace, sandbox, events: EventBus):
+    """What installs the dependencies a step adds (inside the sandbox), or None without one."""
+    if sandbox is None:
+        return None
+    from agent.sandbox.deps import Dependencies
+
+    return Dependencies(workspace.root, sandbox, events.emit, setup_command=getattr(config, "setup_command", None))

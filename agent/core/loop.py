@@ -32,7 +32,7 @@ from agent.events import EventBus
 from agent.testsuite.baseline import Baseline
 from agent.tools import validate
 from agent.tools.dispatch import SPECS, ToolBox, tests_event, tests_text, unknown_tool
-from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools
+from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools, session_tools
 
 PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
 STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
@@ -95,6 +95,7 @@ class Loop:
         self.extensions = extensions  # agent.extensions.Extensions: MCP tools, hooks (None: none configured)
         self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check,
                                extensions=extensions)
+        self.tools = session_tools(tests)  # once per session: run_tests names the resolved test command
 
     # ----------------------------------------------------------------- planning
 
@@ -365,8 +366,8 @@ class Loop:
         nudges = 0
         limit = self.config.max_turns
         for used in range(1, limit + 1):
-            turn = self.model.respond(self.conv, offered_tools(self.extensions.tool_specs() if self.extensions else ()),
-                                      role)
+            extra = self.extensions.tool_specs() if self.extensions else ()
+            turn = self.model.respond(self.conv, offered_tools(extra, self.tools), role)
             self.conv.add_turn(turn)
             if turn.truncated:
                 self._cut_off(turn, finish)

@@ -24,7 +24,8 @@ STATE_FILE = "state.json"
 # Config fields a resumed session runs with again (resolved values, so env/flags at launch count).
 RESUME_KEYS = ("model", "api", "provider", "base_url", "api_key_env", "test_command", "test_timeout", "max_attempts",
                "max_steps", "max_turns", "max_cost", "max_tokens", "syntax_check", "system_prompt",
-               "request_deadline", "retry_budget", "test_strategy", "keep_failed")
+               "request_deadline", "retry_budget", "test_strategy", "keep_failed", "sandbox",
+               "setup_command")
 DONE_STEPS = ("committed", "no_change_needed", "skipped", "unchanged")  # "unchanged": logs before no_change_needed
 
 

@@ -54,12 +54,3 @@ def detected_argv(kind: str | None, root: Path | None = None) -> list[str]:
     # go: -json for per-test results; cargo: every test binary runs even when one fails.
     return {"go": ["go", "test", "-json", "./..."], "cargo": ["cargo", "test", "--no-fail-fast"]}.get(kind or "", [])
 
-
-def narrow(kind: str | None, argv: list[str], extra: list[str]) -> list[str]:
-    if not extra:
-        return list(argv)
-    if kind == "npm":
-        return [*argv, "--", *extra] if argv[:1] == ["npm"] else [*argv, *extra]
-    if kind == "go" and any(not a.startswith("-") for a in extra):
-        return [a for a in argv if a != "./..."] + extra  # packages named: test just those
-    return [*argv, *extra]

@@ -1,5 +1,10 @@
 """Running a test command: its own process group, bounded output capture, a hard timeout, and
-a kill of the whole group (grandchildren too) on timeout, Ctrl-C and after a normal exit."""
+a kill of the whole group (grandchildren too) on timeout, Ctrl-C and after a normal exit.
+
+Sandboxed, the command is bubblewrap, whose sandbox has its own PID namespace: when bwrap is
+killed (or the agent dies, even by kill -9: --die-with-parent) the namespace's init dies and the
+kernel kills everything inside, `setsid` children included. kill_group also waits for that.
+Unsandboxed (`--sandbox off`), processes that left the group before the kill can survive."""
 
 from __future__ import annotations
 
@@ -81,6 +86,9 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float,
 
 
 def kill_group(proc: subprocess.Popen, graceful: bool) -> None:
+    # Every process below the leader now, wherever its group: a sandbox's init, `setsid` children.
+    tree = _descendants(proc.pid) if proc.poll() is None else []
+
     def signal_group(sig: int) -> bool:
         try:
             os.killpg(proc.pid, sig)
@@ -95,10 +103,66 @@ def kill_group(proc: subprocess.Popen, graceful: bool) -> None:
                 time.sleep(0.05)
     finally:  # a second Ctrl-C during the grace period still kills everything
         signal_group(signal.SIGKILL)
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        _wait_gone(tree, 5.0)
+
+
+def _process_table() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, state) of every process we can see."""
+    table = {}
+    try:
+        entries = os.scandir("/proc")
+    except OSError:
+        return table
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry.name)] = (int(fields[1]), fields[0])
+    return table
+
+
+def _descendants(pid: int) -> list[int]:
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _state) in table.items():
+        children.setdefault(parent, []).append(child)
+    out, todo = [], list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _wait_gone(pids: list[int], timeout: float) -> None:
+    """Until none of `pids` runs any more (zombies are dead)."""
+    deadline = time.monotonic() + timeout
+    while pids and time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    if fh.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                        alive.append(pid)
+            except OSError:
+                pass
+        if not alive:
+            return
+        pids = alive
+        time.sleep(0.02)
 
 
 def _group_alive(proc: subprocess.Popen) -> bool:

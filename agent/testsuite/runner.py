@@ -1,9 +1,11 @@
-"""Run the project's tests in the person's environment, in a worktree, with a hard timeout.
+"""Run the project's tests in the person's environment, in a worktree, sandboxed, with a hard timeout.
 
 The detected Python command is the `python` on PATH (the person's venv), never the agent's own
 interpreter, with the worktree's source dirs first on PYTHONPATH so the worktree's code is the
-one tested even when the package is installed editable from the person's checkout. The test
-process gets its own process group, so a timeout or Ctrl-C kills grandchildren too.
+one tested even when the package is installed editable from the person's checkout. Every run
+goes through the session's sandbox (agent.sandbox: read-only but the worktree, no network, no
+credentials, a PID namespace that dies with us); the command is an argv list end to end and the
+model's args are selectors checked by agent.testsuite.selectors.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ import time
 import weakref
 from pathlib import Path
 
-from agent.errors import ToolError
 from agent.testsuite import formats
-from agent.testsuite.detect import detect_kind, detected_argv, narrow
+from agent.testsuite.detect import detect_kind, detected_argv
 from agent.testsuite.process import HEAD_BYTES, TAIL_BYTES, kill_group, run_group
 from agent.testsuite.reports import (
     PYTEST_FINAL,
@@ -33,6 +34,14 @@ from agent.testsuite.reports import (
     pytest_report,
 )
 from agent.testsuite.result import FAILING, NO_COMMAND, NO_PER_TEST, TestResult, case_counts
+from agent.testsuite.selectors import accepted, narrow, selector_argv, split_command
+
+
+def _findable(program: str, root: Path, env: dict[str, str]) -> bool:
+    if "/" in program:
+        return os.access(root / program, os.X_OK)  # relative to the worktree (absolute stays absolute)
+    return shutil.which(program, path=env.get("PATH")) is not None
+
 
 __all__ = ["HEAD_BYTES", "NO_COMMAND", "REPORT_CHARS", "TAIL_BYTES", "TestResult", "TestRunner", "pytest_report"]
 
@@ -40,59 +49,73 @@ __all__ = ["HEAD_BYTES", "NO_COMMAND", "REPORT_CHARS", "TAIL_BYTES", "TestResult
 class TestRunner:
     __test__ = False
 
-    def __init__(self, root: Path, command: str | None = None, timeout: float = 600.0,
-                 scratch_dir: Path | None = None):
+    def __init__(self, root: Path, command: str | list[str] | None = None, timeout: float = 600.0,
+                 scratch_dir: Path | None = None, *, sandbox=None, deps=None):
         self.root = Path(root)
         self.timeout = timeout
+        self.sandbox = sandbox  # agent.sandbox.Sandbox; None only in unit tests of the runner itself
+        self.deps = deps  # agent.sandbox.deps.Dependencies: installs what a step adds, before a run
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._reports = itertools.count(1)
         # Report files go to a dir private to the session (the sandbox's scratch dir when there is one).
+        if scratch_dir is None and sandbox is not None:
+            scratch_dir = sandbox.scratch
         self.scratch = Path(scratch_dir) if scratch_dir is not None else Path(tempfile.mkdtemp(prefix="agent-tests-"))
         if scratch_dir is None:
             weakref.finalize(self, shutil.rmtree, str(self.scratch), True)
-        self.configured = bool(command and command.strip())
-        self.kind: str | None = "shell" if self.configured else detect_kind(self.root)
-        self.argv: list[str] = [] if self.configured else detected_argv(self.kind, self.root)
-        if self.configured:
-            self.command: str | None = command.strip()
-        elif self.argv:
-            display = [Path(self.argv[0]).name if self.kind == "pytest" else self.argv[0], *self.argv[1:]]
-            self.command = " ".join(display[:4]) if self.kind == "pytest" else shlex.join(display)
+        self.configured = bool(command if isinstance(command, list | tuple) else (command or "").strip())
+        if self.configured:  # split once (a list as it is); shell syntax runs as `bash -c` with no args
+            self.argv, self.selector_kind = split_command(command)
+            self.kind: str | None = "shell"
+            self.command: str | None = command.strip() if isinstance(command, str) else shlex.join(self.argv)
         else:
-            self.command = None
+            self.kind = detect_kind(self.root)
+            self.argv = self._with_cache(detected_argv(self.kind, self.root))
+            self.selector_kind = self.kind or "command"
+            display = [Path(a).name if i == 0 and self.kind == "pytest" else a for i, a in enumerate(self.argv)]
+            self.command = (None if not self.argv else " ".join(display[:4]) if self.kind == "pytest"
+                            else shlex.join(display))
         self.format = formats.for_words(self._words(), self.root)
+        self.args_help = accepted(self.selector_kind)  # what run_tests' args may hold: the tool description
 
     def _words(self) -> list[str]:
-        if not self.configured:
-            return list(self.argv)
-        try:
-            return shlex.split(self.command or "")
-        except ValueError:
-            return []
+        if self.selector_kind == "script":
+            try:
+                return shlex.split(self.command or "")
+            except ValueError:
+                return []
+        return list(self.argv)
+
+    def _with_cache(self, argv: list[str]) -> list[str]:
+        """pytest's cache (for --lf) in the session's scratch dir: never in the worktree, where it
+        would end up in commits."""
+        if self.sandbox is None or argv[-2:] != ["-p", "no:cacheprovider"]:
+            return argv
+        return [*argv[:-2], "-o", f"cache_dir={self.sandbox.scratch / 'pytest-cache'}"]
 
     def run(self, args: str | None = None, scope: str | None = None) -> TestResult:
         if self.command is None:
             return TestResult(True, None, 0.0, False, "", report=NO_COMMAND)
         args = (args or "").strip()
+        cache = self.sandbox is not None and not self.configured
+        extra = selector_argv(self.selector_kind, args, self.root, cache=cache)  # ToolError: back to the model
         report = self.scratch / f"report-{next(self._reports)}{'.xml' if self.format.name == 'pytest' else '.json'}"
-        fmt_args = self.format.args(report)
-        if self.configured:
-            ours = shlex.join(fmt_args)
-            if ours and self.format.script_args and "--" not in self._words():
-                ours = "-- " + ours  # to the package.json script, not to npm
-            argv = ["bash", "-c", " ".join(filter(None, [self.command, ours, args]))]
-            shown = " ".join(filter(None, [self.command, args]))
-        else:
-            try:
-                extra = shlex.split(args)
-            except ValueError as exc:
-                raise ToolError(f"invalid test arguments {args!r}: {exc}") from None
-            argv = narrow(self.kind, self.argv, [*fmt_args, *extra])
-            shown = " ".join(filter(None, [self.command, shlex.join(extra)]))
+        # Our reporter's args are argv items too; a shell-script command gets none (no text appended).
+        fmt_args = [] if self.selector_kind == "script" else self.format.args(report)
+        argv = narrow(self.selector_kind, self.argv, [*fmt_args, *extra], script_args=self.format.script_args)
+        shown = " ".join(filter(None, [self.command, shlex.join(extra)]))
+        start = time.monotonic()
+        installed = self.deps.ensure(self) if self.deps is not None else None
+        if installed is not None and not installed.ok:
+            return installed.as_result(shown, time.monotonic() - start)
         env = self._env()
         env.update(self.format.env(report, self.scratch, env))
-        start = time.monotonic()
+        if not _findable(argv[0], self.root, env):  # else only the sandbox's exec error would say so
+            msg = f"cannot run {shown}: {argv[0]} not found"
+            return TestResult(False, None, time.monotonic() - start, False, shown, report=msg, output=msg)
+        if self.sandbox is not None:
+            argv, env = self.sandbox.wrap(argv, cwd=self.root, env=env)
         try:
             code, timed_out, output = run_group(argv, self.root, env, self.timeout, self._track)
         except OSError as exc:  # the runner itself is missing (no npm, no go, ...)
@@ -159,6 +182,8 @@ class TestRunner:
         src = self.root / "src"
         paths = [str(src)] if src.is_dir() else []
         paths.append(str(self.root))
+        if self.deps is not None and self.deps.site.is_dir():
+            paths.append(str(self.deps.site))  # what the session installed, before the person's own
         if env.get("PYTHONPATH"):
             paths.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)

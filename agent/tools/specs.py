@@ -89,7 +89,30 @@ STEP_TOOLS = [*READ_TOOLS, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
 ALL_TOOLS = [*READ_TOOLS, SUBMIT_PLAN, APPLY_DIFF, RUN_TESTS, FINISH_STEP]
 
 
-def offered_tools(extra=()) -> list[ToolSpec]:
-    """Every tool offered on every turn: the built-ins in their order, then extension tools
-    (MCP) sorted by name, so the prompt prefix stays the same from turn to turn."""
-    return [*ALL_TOOLS, *sorted(extra, key=lambda t: t.name)]
+def offered_tools(extra=(), builtins: list[ToolSpec] | None = None) -> list[ToolSpec]:
+    """Every tool offered on every turn: the built-ins in their order (this session's, from
+    session_tools), then extension tools (MCP) sorted by name, so the prompt prefix stays the
+    same from turn to turn."""
+    return [*(ALL_TOOLS if builtins is None else builtins), *sorted(extra, key=lambda t: t.name)]
+
+
+def run_tests_spec(command: str | None, args_help: str | None, sandboxed: str | None = None) -> ToolSpec:
+    """run_tests as this session's model sees it: the resolved command and what args may hold.
+    Built once per session (a stable tool list keeps the provider's prompt cache warm)."""
+    if not command:
+        return RUN_TESTS
+    where = " in a sandbox (no network; only the worktree is writable)" if sandboxed == "bwrap" else ""
+    text = (f"Run the project's tests: `{command}` in the worktree{where}, optionally narrowed. "
+            f"args may hold {args_help or 'test paths inside the repository'}; anything else (other options, "
+            "paths outside the repository, shell syntax) is refused. Returns a concise report.")
+    return ToolSpec("run_tests", text, _obj(args={**_NSTR, "description": "selectors separated by spaces "
+                                                                          "(see above); null for the full run"}))
+
+
+def session_tools(tests=None) -> list[ToolSpec]:
+    """Every tool, with run_tests describing this session's test command."""
+    if tests is None or not getattr(tests, "command", None):
+        return list(ALL_TOOLS)
+    sandbox = getattr(getattr(tests, "sandbox", None), "kind", None)
+    spec = run_tests_spec(tests.command, getattr(tests, "args_help", None), sandbox)
+    return [spec if t.name == "run_tests" else t for t in ALL_TOOLS]

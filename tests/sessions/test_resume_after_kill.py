@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -79,12 +80,14 @@ def test_kill_mid_model_call_then_resume(repo, reference, gate, resume_turns):
 
 
 def test_kill_mid_test_run_then_resume(repo, reference, tmp_path):
-    marker = tmp_path / "tests-started"
-    # Slow only once step 1's edit is in (the baseline run before any change stays quick).
-    slow_tests = f"if grep -q 'def sub' calc.py; then touch {marker}; sleep 30; fi; {FAST_TESTS}"
+    # Slow only once step 1's edit is in (the baseline run before any change stays quick). The
+    # sandboxed tests cannot write outside the worktree: the sleeper is found by its command line.
+    sleeper = "sleep 30.375"
+    slow_tests = f"if grep -q 'def sub' calc.py; then {sleeper}; fi; {FAST_TESTS}"
     with GatedServer({"turns": TURNS}) as server:
         proc = spawn(repo, "run", INTENT, "--yes", "--json", "--test-command", slow_tests, *server_args(server))
-        wait_for(marker.exists, "the first test run", proc=proc)
+        wait_for(lambda: subprocess.run(["pgrep", "-f", "^" + sleeper]).returncode == 0, "the first test run",
+                 proc=proc)
         sid = only_session(repo)
         kill(proc)
     # The step's diff is in the worktree uncommitted; the plan was approved (checkpointed).

@@ -81,9 +81,10 @@ def test_narrowing_args_are_shell_quoted_for_detected_commands(tmp_path):
     result = runner.run("-k 'test_ok or nothing_else'")
     assert result.passed and result.counts["passed"] == 1
     assert result.command == "python -m pytest -q -k 'test_ok or nothing_else'"
-    assert runner.run("tests/test_demo.py::test_ok; touch HACKED").exit_code != 0  # no shell
+    with pytest.raises(ToolError, match="shell syntax is not accepted"):
+        runner.run("tests/test_demo.py::test_ok; touch HACKED")
     assert not (tmp_path / "proj" / "HACKED").exists()
-    with pytest.raises(ToolError, match="invalid test arguments"):
+    with pytest.raises(ToolError, match="invalid run_tests args"):
         runner.run("-k 'unbalanced")
 
 
@@ -112,15 +113,18 @@ def test_report_is_capped_with_a_note(tmp_path):
     assert "more failures not shown" in result.report
 
 
-def test_configured_command_runs_in_bash_with_args_appended_as_is(tmp_path):
-    root = project(tmp_path, {"x.txt": "hello\n"})
+def test_configured_command_is_an_argv_and_args_never_reach_a_shell(tmp_path):
+    root = project(tmp_path, {"x.txt": "hello\n", "y.txt": "world\n"})
     runner = TestRunner(root, command="cat x.txt")
-    result = runner.run("&& echo $((40 + 2)) && exit 3")
-    assert result.exit_code == 3 and not result.passed
-    assert result.output == "hello\n42\n"
-    assert result.command == "cat x.txt && echo $((40 + 2)) && exit 3"
-    assert "42" in result.report and result.summary().startswith("failed (exit code 3)")
+    with pytest.raises(ToolError, match="shell syntax is not accepted"):
+        runner.run("&& echo $((40 + 2)) && exit 3")
+    result = runner.run("y.txt")  # a path inside the worktree: one more argv item
+    assert result.passed and result.output == "hello\nworld\n" and result.command == "cat x.txt y.txt"
     assert TestRunner(root, command="true").run().passed
+    script = TestRunner(root, command="cat x.txt && exit 3")  # shell syntax: bash -c, and no args at all
+    assert script.run().exit_code == 3
+    with pytest.raises(ToolError, match="takes no args"):
+        script.run("y.txt")
 
 
 def test_configured_pytest_is_still_parsed(tmp_path):
