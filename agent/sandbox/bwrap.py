@@ -148,6 +148,8 @@ class BwrapSandbox(Sandbox):
         program = shutil.which(argv[0], path=env.get("PATH")) if argv else None
         if program:
             wanted += [Path(program).parent, Path(os.path.realpath(program)).parent]
+        # Files the (trusted) command line names, e.g. a hook's script: readable, never writable.
+        wanted += [Path(a) for a in argv[1:] if a.startswith("/") and "\n" not in a]
         if home is not None:
             wanted += [home / rel for rel in self.settings.home_passthrough]
         wanted += [Path(p) for p in _local_index_paths(env)]
@@ -155,7 +157,7 @@ class BwrapSandbox(Sandbox):
         for path in wanted:
             if not path.is_absolute():
                 continue
-            if path.name in ("bin", "sbin", "shims") and path.parent != Path("/"):
+            if path.name in ("bin", "sbin", "shims") and path.parent != Path("/") and path.is_dir():
                 path = path.parent
             for candidate in dict.fromkeys([path, Path(os.path.realpath(path))]):
                 if not candidate.exists() or candidate in masked:
