@@ -35,7 +35,8 @@ def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable
         return _pytest(root, changed, step_files, last_failed, importers)
     if fmt == "jest":
         present = [p for p in changed if _JS_SOURCE.search(p) and (root / p).is_file()]
-        return ["--findRelatedTests", *present] if present else None
+        # No related test is no failure (jest exits 1 for "No tests found" otherwise).
+        return ["--passWithNoTests", "--findRelatedTests", *present] if present else None
     if fmt == "go":
         dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()}
         dirs |= go_importers(root, dirs)

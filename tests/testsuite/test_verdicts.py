@@ -326,7 +326,7 @@ def test_affected_selection_per_runner(tmp_path):
         "src/a.js": "", "tests/test_x.py": "", "x.py": "",
     })
     assert selection("go", root, ["core/core.go"]) == ["./api", "./cmd", "./core"]  # importers, transitively
-    assert selection("jest", root, ["src/a.js"]) == ["--findRelatedTests", "src/a.js"]
+    assert selection("jest", root, ["src/a.js"]) == ["--passWithNoTests", "--findRelatedTests", "src/a.js"]
     assert selection("pytest", root, ["x.py"], importers=lambda paths: {"tests/test_x.py", "y.py"}) == ["tests/test_x.py"]
     assert selection("pytest", root, ["conftest.py", "x.py"], importers=lambda paths: {"tests/test_x.py"}) is None
     assert selection("pytest", root, ["x.py"], importers=lambda paths: set()) is None  # nothing found: full suite
