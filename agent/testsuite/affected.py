@@ -3,7 +3,8 @@ affected-first): the test files that import the changed files (transitively, fro
 map's import graph), the test files the step changed or names, and those that failed last.
 
 Per runner: pytest gets test files; jest `--findRelatedTests <changed files>`; go the changed
-packages and the packages that import them (from their import lines). Anything else (cargo: the crate is the suite; vitest; other commands) has no
+packages and the packages that import them (from their import lines); cargo `-p` for the changed
+workspace members. Anything else (a single crate: it is the suite; vitest; other commands) has no
 selection and goes straight to the full suite. A change to test configuration (conftest.py,
 pyproject.toml, package.json, go.mod, ...) can affect any test: full suite straight away too.
 """
@@ -15,7 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 FULL_ONLY = frozenset({"conftest.py", "pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini",
-                       "package.json", "jest.config.js", "jest.config.ts", "go.mod", "go.sum"})
+                       "package.json", "jest.config.js", "jest.config.ts", "go.mod", "go.sum",
+                       "Cargo.toml", "Cargo.lock"})
 _PY_TEST = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 _JS_SOURCE = re.compile(r"\.(c|m)?[jt]sx?$")
 
@@ -41,7 +43,31 @@ def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable
         dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()}
         dirs |= go_importers(root, dirs)
         return [f"./{d}" if d != "." else "." for d in sorted(dirs)] or None
+    if fmt == "cargo":
+        return _cargo(root, changed)
     return None
+
+
+_CARGO_NAME = re.compile(r'^\[package\][^\[]*?^name\s*=\s*"([^"]+)"', re.M | re.S)
+
+
+def _cargo(root: Path, changed: list[str]) -> list[str] | None:
+    """In a workspace, `-p` for each crate a changed file is in; a single crate is the whole suite."""
+    crates: set[str] = set()
+    for path in changed:
+        folder = (root / path).parent
+        while folder != root and not (folder / "Cargo.toml").is_file() and root in folder.parents:
+            folder = folder.parent
+        if folder == root:
+            return None  # the root crate (or a file outside any member): the whole suite
+        try:
+            match = _CARGO_NAME.search((folder / "Cargo.toml").read_text(encoding="utf-8"))
+        except OSError:
+            return None
+        if match is None:
+            return None
+        crates.add(match.group(1))
+    return [arg for name in sorted(crates) for arg in ("-p", name)] or None
 
 
 _GO_IMPORT = re.compile(r'^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"]+)"', re.M)

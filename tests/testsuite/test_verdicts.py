@@ -330,7 +330,23 @@ def test_affected_selection_per_runner(tmp_path):
     assert selection("pytest", root, ["x.py"], importers=lambda paths: {"tests/test_x.py", "y.py"}) == ["tests/test_x.py"]
     assert selection("pytest", root, ["conftest.py", "x.py"], importers=lambda paths: {"tests/test_x.py"}) is None
     assert selection("pytest", root, ["x.py"], importers=lambda paths: set()) is None  # nothing found: full suite
-    assert selection("cargo", root, ["src/lib.rs"]) is None and selection("none", root, ["x.py"]) is None
+    assert selection("none", root, ["x.py"]) is None
+
+
+def test_affected_cargo_crates_in_a_workspace(tmp_path):
+    from agent.testsuite.affected import selection
+
+    root = project(tmp_path, {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/a", "crates/b"]\n',
+        "crates/a/Cargo.toml": '[package]\nname = "alpha"\nversion = "0.1.0"\n\n[dependencies]\n',
+        "crates/a/src/lib.rs": "", "crates/a/src/deep/mod.rs": "",
+        "crates/b/Cargo.toml": '[package]\nname = "beta"\nversion = "0.1.0"\n', "crates/b/src/lib.rs": "",
+    })
+    assert selection("cargo", root, ["crates/a/src/deep/mod.rs"]) == ["-p", "alpha"]
+    assert selection("cargo", root, ["crates/b/src/lib.rs", "crates/a/src/lib.rs"]) == ["-p", "alpha", "-p", "beta"]
+    assert selection("cargo", root, ["crates/a/Cargo.toml"]) is None  # manifests can change anything
+    single = project(tmp_path / "single", {"Cargo.toml": '[package]\nname = "one"\n', "src/lib.rs": ""})
+    assert selection("cargo", single, ["src/lib.rs"]) is None  # one crate: the crate is the suite
 
 
 def test_an_exitfirst_in_the_projects_addopts_does_not_cut_the_run_short(tmp_path):
