@@ -98,7 +98,9 @@ def _compare(verdict: Verdict, current, baseline, changed: set[str], full: bool)
     if new_collection:
         verdict.reasons.append("new collection error(s), the tests in them did not run: " + _names(new_collection))
     verdict.unverified = [f"{i} (collection error)" for i in collection]
-    if current.exit_code not in (0, None) and not failing and not collection and not current.stopped_early:
+    # A non-zero exit naming no test (a coverage threshold, a plugin) is judged on full runs only: an
+    # affected run may well miss a project-wide threshold; the full suite that follows tells.
+    if full and current.exit_code not in (0, None) and not failing and not collection and not current.stopped_early:
         same_at_baseline = baseline is not None and baseline.structured and baseline.exit_code == current.exit_code
         if not same_at_baseline:
             verdict.reasons.append(f"the runner exited with code {current.exit_code} but named no failing test")

@@ -355,3 +355,20 @@ def test_an_exitfirst_in_the_projects_addopts_does_not_cut_the_run_short(tmp_pat
     result = TestRunner(root).run()
     assert result.failing == ["tests/test_a.py::test_1"] and result.ids("passed") == ["tests/test_a.py::test_2"]
     assert not result.stopped_early
+
+
+def test_a_project_wide_threshold_fails_the_full_run_only(tmp_path):
+    # A conftest that fails the session when fewer than 3 tests ran: like a coverage threshold,
+    # a narrowed (affected) run misses it; that is no reason to send the model after a failure.
+    conftest = ("def pytest_sessionfinish(session, exitstatus):\n"
+                "    if session.testscollected < 3:\n        session.exitstatus = 1\n")
+    root = project(tmp_path, {"pyproject.toml": "", "conftest.py": conftest,
+                              "tests/test_a.py": "def test_1():\n    pass\n\ndef test_2():\n    pass\n",
+                              "tests/test_b.py": "def test_3():\n    pass\n"})
+    runner = TestRunner(root)
+    baseline = runner.run()
+    assert baseline.passed
+    affected = runner.run("tests/test_a.py")
+    assert affected.exit_code == 1 and affected.failing == []
+    assert judge(affected, baseline, ["a.py"], full=False).passed
+    assert not judge(affected, baseline, ["a.py"], full=True).passed
