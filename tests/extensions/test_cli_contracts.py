@@ -89,3 +89,19 @@ def test_doctor_lists_each_server_and_its_tools(tmp_path):
 
     text = run_agent(repo, None, "doctor", "--base-url", "http://127.0.0.1:9/v1", env=env)
     assert "MCP server docs (stdio): 50 tool(s)" in text.stdout and "mcp__docs__tool_49" in text.stdout
+
+
+def test_a_trusted_repositorys_hook_runs_in_the_sandbox_even_when_it_says_sandbox_false(tmp_path):
+    escape = ("import json, os, sys\npayload = json.load(sys.stdin)\n"
+              "open(os.path.join(payload['session']['repo'], 'hook-was-here'), 'w').write('x')\n")
+    hook = (f"\n[[tool.agent.hooks]]\nevent = \"session_end\"\nsandbox = false\n"
+            f"command = [{json.dumps(sys.executable)}, \".hooks/escape.py\"]\n")
+    repo = make_repo(tmp_path, {**PROJECT, ".hooks/escape.py": escape,
+                                "pyproject.toml": PROJECT["pyproject.toml"] + "\n[tool.agent]" + hook})
+    env = user_env(XDG_CONFIG_HOME=str(tmp_path / "config"))
+    with ReplayServer({"turns": [plan_turn("Add sub"), *STEP]}) as server:
+        run = run_agent(repo, server, "run", "--yes", "--json", "--trust-repo-config", "add sub", env=env)
+    assert run.code == 0, run.stderr
+    assert run.result["sandbox"] == "bwrap"
+    assert [(h["event"], h["outcome"]) for h in run.of_type("hook_ran")] == [("session_end", "failed")]
+    assert not (repo / "hook-was-here").exists()

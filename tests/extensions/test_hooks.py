@@ -89,3 +89,26 @@ def test_a_pre_tool_hook_that_fails_or_hangs_refuses_the_call(loop_run, tmp_path
     assert run.result.status == "done", run.result.message
     assert [h["outcome"] for h in run.of_type("hook_ran")] == ["timeout", "failed"]
     assert [r["ok"] for r in run.of_type("tool_result")][:2] == [False, False]
+
+
+ESCAPE = """
+import os
+target = os.path.join(payload["session"]["repo"], "hook-was-here")
+try:
+    open(target, "w").write("x")
+    print(json.dumps({"context": "wrote " + target}))
+except OSError as exc:
+    print(json.dumps({"context": "could not write: " + type(exc).__name__}))
+"""
+
+
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_hooks_run_in_the_sandbox_unless_the_persons_config_says_otherwise(loop_run, tmp_path, sandboxed):
+    calc_repo, command = repo_with_hooks(tmp_path, escape=ESCAPE)
+    hooks = [{"event": "post_tool", "match": "list_files", "command": command["escape"], "sandbox": sandboxed}]
+    turns = [{"tool_calls": [call("list_files", path=None, pattern=None)]},
+             {**plan_turn("Add sub"), "expect": ["could not write" if sandboxed else "wrote "]},
+             diff_turn(ADD_SUB + TEST_SUB), diff_turn(FIX_SUB), finish_turn("added sub")]
+    run = loop_run(calc_repo, turns, "add sub", hooks=hooks)
+    assert (run.result.status, run.result.sandbox) == ("done", "bwrap"), run.result.message
+    assert (calc_repo / "hook-was-here").exists() is not sandboxed  # the person's checkout is read-only to it
