@@ -349,12 +349,15 @@ def main() -> None:
     """The console script. Errors become one line on stderr and their exit code; with --json, also
     a final JSON object on stdout (for `run`, `resume` and `demo` the result object), whatever
     ended the command: a bad flag, bad config, not a repository."""
-    from agent.cli.errors import click_exceptions, report_error
+    from agent.cli.errors import click_exceptions, known, report_error
 
     args = sys.argv[1:]
     click_error, abort = click_exceptions()
     try:
         code = app(args=args, prog_name="agent", standalone_mode=False)
+        if code == 130 and "result" not in known:  # Ctrl-C before a session (typer turns it into 130)
+            print("agent: interrupted", file=sys.stderr)
+            report_error(args, "interrupted", "interrupted", 130)
     except click_error as exc:  # bad flags and arguments, as click words them
         exc.show()
         code = report_error(args, exc.format_message(), "usage_error", exc.exit_code)

@@ -28,7 +28,7 @@ def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: 
     `demo` and `resume`. `keeps_repo=False` (the demo without --keep): the repository goes away
     next, so the account does not say how to apply the branch."""
     from agent.approval import YesApprover
-    from agent.cli import ui
+    from agent.cli import errors, ui
     from agent.events import EventBus, json_lines_sink
 
     refuse_without_terminal(yes)
@@ -43,6 +43,7 @@ def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: 
                        config=config, output_patch=output_patch, build_model=build_model, meta=meta)
     finally:
         renderer.stop_status()
+    errors.known["result"] = result.status  # the result object is out: main() adds none of its own
     ui.render_result(console, result.to_dict(), keeps_repo=keeps_repo)
     if result.exception is not None and os.environ.get("AGENT_DEBUG"):
         raise result.exception

@@ -88,3 +88,22 @@ def test_other_json_commands_end_with_an_error_object(tmp_path):
 def test_without_json_stdout_stays_empty_on_an_error(tmp_path):
     code, out, err = agent(tmp_path, "run", "--yes", "add sub")
     assert code == 2 and out == "" and err.startswith("agent: error:")
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_the_trust_prompt_still_ends_with_a_result(calc_repo):
+    import pexpect
+
+    (calc_repo / ".agent.toml").write_text('test_command = "python -m pytest -q"\n')
+    git(calc_repo, "add", "-A")
+    git(calc_repo, "commit", "-qm", "config")
+    cmd = agent_cmd("run", "--json", "add sub", "--base-url", "http://127.0.0.1:9/v1", "--model", "replay")
+    child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(calc_repo), env=user_env(TERM="dumb"), encoding="utf-8",
+                          timeout=60)
+    child.expect(r"\[t\]rust")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    result = json.loads(next(line for line in child.before.splitlines() if line.startswith("{")))
+    assert child.exitstatus == 130 and result["status"] == "interrupted" and result["intent"] == "add sub"
+    assert_untouched(calc_repo)
