@@ -54,7 +54,9 @@ def test_ask_approval_takes_one_key_in_the_terminal(tmp_path):
     turns = [
         {"tool_calls": [call("mcp__docs__lookup", topic="hashing")]},
         {"tool_calls": [call("mcp__docs__lookup", topic="salts")], "expect": ["The docs say: hashing"]},
-        {**plan_turn("Add sub"), "expect": ["the person refused this call"]},
+        {"tool_calls": [call("mcp__docs__lookup", topic="peppers")], "expect": ["the person refused this call"]},
+        {"tool_calls": [call("mcp__docs__lookup", topic="rounds")], "expect": ["The docs say: peppers"]},
+        {**plan_turn("Add sub"), "expect": ["The docs say: rounds"]},
         *STEP,
     ]
     with ReplayServer({"turns": turns}) as server:
@@ -69,7 +71,11 @@ def test_ask_approval_takes_one_key_in_the_terminal(tmp_path):
         child.expect("salts")
         child.expect(r"\[y\]es \[n\]o \[a\]lways")
         child.send("n")
+        child.expect("peppers")
+        child.expect(r"\[y\]es \[n\]o \[a\]lways")
+        child.send("a")  # always, for this tool: the next call is not asked
         child.expect(r"\[a\]pprove \[f\]eedback \[r\]eject")
+        assert "rounds" in child.before and "[y]es" not in child.before  # the fourth call ran unasked
         child.send("a")
         child.expect(r"\[a\]pprove \[f\]eedback \[s\]kip \[q\]uit")
         child.send("a")
