@@ -5,6 +5,7 @@ a step be committed; a failing affected run goes to the model at once.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,7 @@ class StepChecks:
         if self.strategy == "affected-first":
             args = self._affected(step, changed)
             if args:
-                check = self._run(" ".join(_quote(a) for a in args), changed, full=False)
+                check = self._run(shlex.join(args), changed, full=False)
                 if not check.verdict.passed:
                     return check
         return self._run(None, changed, full=True)
@@ -69,9 +70,7 @@ class StepChecks:
     def _run(self, args: str | None, changed: list[str], full: bool) -> Check:
         result = self.tests.run(args)
         result.scope = "full" if full else "affected"
-        # A recorded baseline (resume) knows its failures but not its test list: no missing-test check.
-        recorded = self.baseline is not None and self.baseline.scope == "recorded"
-        verdict = judge(result, self.baseline, changed, full=full and not recorded)
+        verdict = judge(result, self.baseline, changed, full=full)
         self.last_failed = verdict.new_failures
         self.emit("tests_run", **tests_event(result), full=full, scope=result.scope, verdict=verdict_event(verdict))
         return Check(result, verdict, full)
@@ -82,8 +81,3 @@ def verdict_event(verdict: Verdict) -> dict[str, Any]:
             "preexisting_failures": verdict.preexisting_failures[:50], "missing": verdict.missing[:50],
             "unverified": verdict.unverified[:50], "reasons": verdict.reasons, "tests_run": verdict.tests_run}
 
-
-def _quote(arg: str) -> str:
-    import shlex
-
-    return shlex.quote(arg)

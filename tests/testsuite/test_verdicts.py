@@ -372,3 +372,17 @@ def test_a_project_wide_threshold_fails_the_full_run_only(tmp_path):
     assert affected.exit_code == 1 and affected.failing == []
     assert judge(affected, baseline, ["a.py"], full=False).passed
     assert not judge(affected, baseline, ["a.py"], full=True).passed
+
+
+def test_a_resumed_session_judges_by_the_recorded_baseline_failures(tmp_path):
+    from agent.core.checks import StepChecks
+
+    root = project(tmp_path, {"pyproject.toml": "",
+                              "tests/test_a.py": "def test_old():\n    assert 0\n\ndef test_new():\n    pass\n"})
+    checks = StepChecks(TestRunner(root), lambda *a, **k: None, strategy="full")
+    checks.restore(["tests/test_a.py::test_old"])  # what the first process's baseline found
+    step = type("Step", (), {"files": []})()
+    assert checks.run(step, ["x.py"]).passed  # only the recorded failure fails
+    (root / "tests/test_a.py").write_text("def test_old():\n    assert 0\n\ndef test_new():\n    assert 0\n")
+    check = checks.run(step, ["x.py"])
+    assert not check.passed and check.verdict.new_failures == ["tests/test_a.py::test_new"]
