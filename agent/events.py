@@ -8,13 +8,17 @@ An Event is a type name plus a flat JSON-serialisable dict; sinks are plain call
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 # The event types, with the fields each carries. Keep this list the single source of truth:
-# docs/events.md is generated from it and tests check every emitted type is listed here.
+# docs/events.md is generated from it (`python -m agent.events > docs/events.md`; a test fails when
+# they drift), and under AGENT_STRICT_EVENTS=1 (set by the test suite) emitting a field that is not
+# listed here raises, so the list cannot silently fall behind the code.
 EVENT_TYPES: dict[str, str] = {
     "session_started": "session_id, intent, branch, worktree, base_commit, repo",
     "warning": "message",
@@ -42,9 +46,31 @@ EVENT_TYPES: dict[str, str] = {
     "step_finished": "index, status (committed|no_change_needed|skipped|failed|quit), commit, summary, usage, cost",
     "commit_created": "index, sha, message, files",
     "session_resumed": "session_id, intent, branch, worktree, base_commit, repo, planned, remaining_steps, rolled_back",
-    "session_finished": "the result object (status, exit_code, branch, commits, files_changed, tests, usage, cost)",
+    "session_finished": "result: every field of the result object, agent.core.driver.RunResult (status, exit_code, session_id, branch, commits, steps, tests, usage, cost, message, ...; see docs/ci.md)",
     "error": "message, kind",
 }
+
+
+_STRICT = os.environ.get("AGENT_STRICT_EVENTS") == "1"
+
+
+def field_names(type: str) -> list[str]:
+    """The top-level field names of an event type, read from its description in EVENT_TYPES:
+    'summary, steps[{title, ...}], revision' -> ['summary', 'steps', 'revision']."""
+    names, depth, part = [], 0, ""
+    for ch in EVENT_TYPES[type] + ",":
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            match = re.match(r"\s*([A-Za-z_]\w*)", part)
+            if match:
+                names.append(match.group(1))
+            part = ""
+        else:
+            part += ch
+    return names
 
 
 @dataclass(frozen=True)
@@ -80,23 +106,15 @@ class EventBus:
     def emit(self, type: str, **data: Any) -> Event:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type!r}; add it to agent.events.EVENT_TYPES")
+        if _STRICT and type != "session_finished":
+            undocumented = set(data) - set(field_names(type))
+            if undocumented:
+                raise ValueError(f"event {type!r} carries fields not in agent.events.EVENT_TYPES: "
+                                 f"{', '.join(sorted(undocumented))}")
         event = Event(type, data)
         for sink in self._sinks:
             sink(event)
         return event
-
-
-class Recorder:
-    """A sink that keeps events in memory (tests, the final result)."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of_type(self, type: str) -> list[Event]:
-        return [e for e in self.events if e.type == type]
 
 
 def json_lines_sink(stream) -> Sink:
@@ -107,3 +125,28 @@ def json_lines_sink(stream) -> Sink:
         stream.flush()
 
     return sink
+
+
+def reference() -> str:
+    """docs/events.md: every event type and its fields, generated from EVENT_TYPES."""
+    lines = [
+        "# Events",
+        "",
+        "Everything that happens in a session is an event: the terminal UI renders them, `--json` prints",
+        "them one per line on stdout, and the session log (`.git/agent/sessions/<id>/events.jsonl`, read",
+        "by `agent log`) keeps them. Every event has `type` and `ts` (Unix time) besides the fields below.",
+        "The last event of every run is `session_finished`, whose fields are the result object",
+        "(docs/ci.md).",
+        "",
+        "This page is generated from `agent/events.py` (`python -m agent.events > docs/events.md`).",
+        "",
+        "| type | fields |",
+        "| --- | --- |",
+    ]
+    for name, fields in EVENT_TYPES.items():
+        lines.append(f"| `{name}` | {fields.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference(), end="")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from tests.helpers_loop import person_path, run_loop
+# Every event our code emits in tests (in process and in the CLI subprocesses, which inherit
+# this) must carry only the fields agent.events.EVENT_TYPES documents. Set before agent imports.
+os.environ.setdefault("AGENT_STRICT_EVENTS", "1")
+
+import pytest  # noqa: E402
+
+from tests.helpers_loop import person_path, run_loop  # noqa: E402
 
 
 @pytest.fixture

@@ -256,8 +256,9 @@ class Loop:
         max_attempts = self.config.max_attempts
         if attempt > 1 and attempt == max_attempts:  # the last try goes to a stronger tier when there is one
             self.model.escalate(f"step {step.index} still fails after {attempt - 1} attempts")
+        role = "edit" if attempt == 1 else "fix"
         self.events.emit("attempt_started", index=step.index, attempt=attempt, max_attempts=max_attempts,
-                         role="edit" if attempt == 1 else "fix", tier="")
+                         role=role, tier=self._tier(role))
         return attempt
 
     def _report_failure(self, call: ToolCall, step: PlanStep, check, attempt: int) -> None:
@@ -348,6 +349,11 @@ class Loop:
                          usage=step.usage, cost=step.cost)
 
     # ------------------------------------------------------------------ helpers
+
+    def _tier(self, role: str) -> str:
+        """The tier that will serve `role` now (escalation included), for the person and the log."""
+        tier_for = getattr(self.model, "tier_for", None)
+        return tier_for(role) if tier_for is not None else ""
 
     def _ask(self, kind: str, step: int | None, ask, choices=("approve", "feedback", "reject")):
         self.events.emit("approval_requested", kind=kind, step=step, choices=list(choices))

@@ -30,6 +30,10 @@ class Model(Protocol):
         Returns the new tier's name, or None when there is nothing stronger (or it was done)."""
         ...
 
+    def tier_for(self, role: str) -> str:
+        """The name of the tier that serves `role` now (shown in attempt_started)."""
+        ...
+
     def end_step(self) -> None:
         """The step is over: routing goes back to the configured tiers."""
         ...

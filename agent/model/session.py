@@ -121,6 +121,10 @@ class ModelSession:
 
     # -- routing -----------------------------------------------------------------------------
 
+    def tier_for(self, role: str) -> str:
+        """The name of the tier that serves `role` now (after any escalation of this step)."""
+        return self.route(role)[0].name
+
     def route(self, role: str) -> tuple[Tier, str | None]:
         if self._escalated and role in ESCALATING_ROLES:
             return self.tiers["pro"], self._escalated_effort(role)

@@ -71,10 +71,6 @@ class FilePatch:
         return self.new_path or self.old_path or "?"
 
 
-class DiffSyntaxError(ValueError):
-    """The text is not a diff at all (no file headers or hunks we could read)."""
-
-
 def extract_diff(text: str) -> str:
     """The diff inside `text`: fenced blocks that look like diffs, else the text itself."""
     text = text.replace("\r\n", "\n")

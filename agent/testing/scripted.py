@@ -80,6 +80,9 @@ class ScriptedModel:
         self.escalations.append(reason)
         return None  # one tier: nothing stronger
 
+    def tier_for(self, role: str) -> str:
+        return "scripted"
+
     def end_step(self) -> None:
         self._step_usage = Usage()
         self._step_cost = 0.0 if self.price_per_1k is not None else None
