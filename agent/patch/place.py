@@ -130,7 +130,7 @@ def _keep_file_text(hunk: Hunk, m: Match, lines: list[str]) -> None:
     at = dict(m.pairs)
     miscopied = {}
     for x, (kind, text) in enumerate(hunk.lines):
-        if kind == "-" and x in at and lines[at[x]] != text and text.strip():
+        if kind == "-" and x in at and lines[at[x]] != text:
             miscopied.setdefault(text, x)
     for plus, (kind, text) in enumerate(hunk.lines):
         minus = hunk.soft.get(plus)
@@ -145,14 +145,17 @@ def _keep_file_text(hunk: Hunk, m: Match, lines: list[str]) -> None:
         old, new, here = (_parts(t) for t in (hunk.lines[minus][1], text, lines[at[minus]]))
         shifted = _parts(m.added.get(plus, text))
         # A part the search line got wrong is the file's: the model's copy of it is no evidence.
+        # Trailing whitespace it may take away, never add (a slip copied from elsewhere).
         m.added[plus] = "".join((here[0] if old[0] == new[0] else shifted[0],
                                  new[1] if old[1] == here[1] else here[1],
-                                 new[2] if old[2] == here[2] else here[2]))
+                                 "" if not new[2] else here[2]))
 
 
 def _parts(t: str) -> tuple[str, str, str]:
-    """(indentation, text, trailing whitespace)."""
+    """(indentation, text, trailing whitespace); a whitespace-only line is all trailing whitespace."""
     body = t.strip(" \t")
+    if not body:
+        return "", "", t
     lead = len(t) - len(t.lstrip(" \t"))
     return t[:lead], body, t[lead + len(body):]
 
