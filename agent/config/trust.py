@@ -136,12 +136,9 @@ class TrustStore:
         data = self._load()
         data["repos"][request.repo] = {"digest": request.digest, "decision": decision,
                                        "settings": request.names, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        from agent.atomic import write_json
+
+        write_json(self.path, data, indent=1)  # 0o600: the person's decisions are theirs alone
 
 
 def decide(layers: list[tuple[str, dict[str, Any]]], repo_root: Path, env: Mapping[str, str],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
+from agent.atomic import write_bytes
 from agent.errors import PathEscape, ToolError
 from agent.patch.formats import parse_any
 from agent.patch.parse import FilePatch
@@ -271,14 +271,14 @@ def _commit(ov: _Overlay) -> list[str]:
                 path.unlink()
             else:
                 made_dirs.extend(_mkdirs(path.parent))
-                _write_atomic(path, data, mode if mode is not None else 0o644)
+                write_bytes(path, data, mode=mode if mode is not None else 0o644)
             changed.append(ov.rel(path))
     except OSError as e:
         for path, old, old_mode in reversed(undo):
             if old is None:
                 path.unlink(missing_ok=True)
             else:
-                _write_atomic(path, old, old_mode or 0o644)
+                write_bytes(path, old, mode=old_mode or 0o644)
         for d in reversed(made_dirs):
             with _quiet():
                 d.rmdir()
@@ -294,19 +294,6 @@ def _mkdirs(d: Path) -> list[Path]:
     for p in reversed(made):
         p.mkdir()
     return list(reversed(made))
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with _quiet():
-            os.unlink(tmp)
-        raise
 
 
 class _quiet:

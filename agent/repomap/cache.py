@@ -19,12 +19,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
-import os
-import tempfile
 import time
 import zlib
 from pathlib import Path
 
+from agent.atomic import write_bytes
 from agent.repomap.symbols import EXTRACTOR_VERSION
 
 MAGIC = b"AGRM1\n"
@@ -165,14 +164,5 @@ def write_dict(path: Path, value: dict) -> None:
     """Write atomically: a temporary file in the same directory, then os.replace."""
     payload = marshal.dumps(value)
     data = MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower next time
+        write_bytes(path, data)

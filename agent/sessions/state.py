@@ -34,14 +34,10 @@ def config_overrides(config) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """temp file + fsync + os.replace: a reader sees the old or the new file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Atomically and durably (fsync): a resume after kill -9 reads the old or the new state."""
+    from agent.atomic import write_json
+
+    write_json(path, data, durable=True)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

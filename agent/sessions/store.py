@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import write_json
 from agent.errors import RepoError
 from agent.events import Event
 
@@ -101,9 +102,7 @@ class SessionStore:
         d.mkdir(parents=True, exist_ok=True)
         current = self.meta(session_id) or {"id": session_id, "created": time.time()}
         current.update(meta)
-        tmp = d / f"meta.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(current, indent=2), encoding="utf-8")
-        os.replace(tmp, d / "meta.json")
+        write_json(d / "meta.json", current, indent=2)
 
     def meta(self, session_id: str) -> dict[str, Any] | None:
         try:
