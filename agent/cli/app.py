@@ -154,7 +154,7 @@ def demo(
     from agent.cli.demo import demo_session
     from agent.cli.wiring import refuse_without_terminal
 
-    refuse_without_terminal(yes)
+    refuse_without_terminal(yes, background=False)
     with demo_session(keep=keep) as (repo, config, build_model):
         code = _execute("Migrate password hashing in auth.py from MD5 to argon2", repo, config, yes=yes,
                         json_out=json_out, build_model=build_model, keeps_repo=keep)

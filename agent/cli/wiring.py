@@ -13,12 +13,13 @@ from pathlib import Path
 from agent.errors import NeedsTerminal
 
 
-def refuse_without_terminal(yes: bool) -> None:
-    """Approvals need a terminal (or --yes): say so before anything is spent or created."""
+def refuse_without_terminal(yes: bool, background: bool = True) -> None:
+    """Approvals need a terminal (or --yes): say so before anything is spent or created.
+    `background`: the command has --background (the demo has not)."""
     if not yes and not sys.stdin.isatty():
+        hint = "run it in a terminal, pass --yes to approve everything"
         raise NeedsTerminal("this run would ask for approvals but stdin is not a terminal",
-                            hint="run it in a terminal, pass --yes to approve everything, "
-                                 "or use --background and `agent approve`")
+                            hint=hint + (", or use --background and `agent approve`" if background else ""))
 
 
 def run_wired(go, *, repo, store, session_id: str, config, yes: bool, json_out: bool, output_patch=None,

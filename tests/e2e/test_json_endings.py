@@ -107,3 +107,13 @@ def test_ctrl_c_at_the_trust_prompt_still_ends_with_a_result(calc_repo):
     result = json.loads(next(line for line in child.before.splitlines() if line.startswith("{")))
     assert child.exitstatus == 130 and result["status"] == "interrupted" and result["intent"] == "add sub"
     assert_untouched(calc_repo)
+
+
+def test_the_demo_without_a_terminal_is_refused_before_it_makes_anything(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code, out, err = agent(tmp_path, "demo", "--json", env=user_env(TMPDIR=str(scratch)))
+    result = last_json(out)
+    assert code == 2 and result["status"] == "needs_approval" and "--yes" in result["message"]
+    assert "--background" not in err  # the demo has no such option
+    assert list(scratch.iterdir()) == []  # no demo repository was made
