@@ -28,3 +28,16 @@ def pytest_configure(config):
     import os
 
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+def _hypothesis_profiles() -> None:
+    """CI draws the same examples every run (derandomize): a red CI is reproducible, never luck.
+    Locally examples stay random, which is how new cases are found."""
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()
