@@ -47,8 +47,8 @@ class RunResult:
     new_failures: list[str] = field(default_factory=list)  # exact ids failing in the last run, not at baseline
     tests_run: int | None = None  # tests that really ran in the last test run (None: the runner doesn't say)
     unverified: list[str] = field(default_factory=list)  # what could not be checked (collection errors, ...)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    sandbox: str | None = None  # "bwrap" | "off": what contained the test runs (agent.sandbox)  # [{index, title, outcome, commit}]
+    steps: list[dict[str, Any]] = field(default_factory=list)  # [{index, title, outcome, commit}]
+    sandbox: str | None = None  # "bwrap" | "off": what contained the test runs (agent.sandbox)
     usage: dict[str, int] = field(default_factory=dict)
     cost: float | None = None
     duration: float = 0.0
