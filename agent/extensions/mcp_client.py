@@ -176,11 +176,11 @@ class McpHub:
             conn.done.set()
 
     async def _handshake(self, conn: _Connection, session) -> None:
+        from mcp import types
+
         await session.initialize()
         listed, cursor = [], None
         for _ in range(100):  # pages; bounded
-            from mcp import types
-
             params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
             page = await session.list_tools(params=params)
             listed.extend(page.tools)
