@@ -231,14 +231,25 @@ def gc(
 
 
 def batch(
-    tasks: Annotated[Path, typer.Argument(help="JSON lines: {\"intent\", \"repo\" (optional), \"args\" (optional)}.")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Tasks run at the same time.")] = 2,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a task is killed.")] = None,
+    tasks: Annotated[Path | None, typer.Argument(help="JSON lines: {\"intent\", \"repo\", \"ref\", \"push\", \"max_cost\", \"max_tokens\", \"id\", \"args\"} (docs/fleets.md).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Tasks run at the same time (local: default 2; ray: default the cluster's CPUs).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a task is stopped.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (processes here) or ray (a Ray cluster; needs the [ray] extra).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="The Ray cluster (default: RAY_ADDRESS, else a local one).")] = None,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Go on with the fleet in DIR: run only its unfinished tasks.")] = None,
+    fleet_dir: Annotated[Path | None, typer.Option("--fleet-dir", help="Where the fleet's state goes (default ./agent-fleet-<time>).")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", help="USD for the whole fleet: then no task starts and running ones stop.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Tokens for the whole fleet, likewise.")] = None,
+    summary_md: Annotated[Path | None, typer.Option("--summary-md", help="Write the final report as Markdown to FILE (CI step summaries).")] = None,
+    env: Annotated[list[str] | None, typer.Option("--env", help="Pass this variable of your environment to Ray workers, by NAME (repeatable).")] = None,
+    trust_repo_config: Annotated[bool, typer.Option("--trust-repo-config", help="Pass --trust-repo-config to every task.")] = False,
 ) -> None:
-    """Run several intents (each `agent run --yes --json`, its own session); one result line per task."""
-    from agent.sessions.batch import run_batch
+    """Run many tasks (each `agent run --yes --json`, its own session) locally or on Ray; resumable, one budget."""
+    from agent.sessions.batch import start_batch
 
-    raise typer.Exit(run_batch(tasks, jobs, timeout=timeout))
+    options = {"engine": engine, "address": address, "jobs": jobs, "timeout": timeout, "max_cost": max_cost,
+               "max_tokens": max_tokens, "env": env or [], "trust_repo_config": trust_repo_config}
+    raise typer.Exit(start_batch(tasks, resume, options, fleet_dir, summary_file=summary_md))
 
 
 def worker(session: SessionArg) -> None:

@@ -72,6 +72,22 @@ def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: boo
     return proc
 
 
+def run_git_with_credentials(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """A git command that talks to a remote (a fleet worker's clone and push): hooks stay off, but
+    the worker's own git credentials (ssh agent, credential helper, askpass) are left in place.
+    Model keys never reach a remote URL: the fleet passes none to git."""
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
+    env.update(LC_ALL="C", LANGUAGE="C", GIT_TERMINAL_PROMPT="0", GIT_EDITOR="true", GIT_PAGER="cat")
+    try:
+        proc = subprocess.run(["git", *SAFE_OPTIONS, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True)
+    except FileNotFoundError:
+        raise WorkspaceError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        raise WorkspaceError(f"git {args[0]} failed: {message(proc)}")
+    return proc
+
+
 def start_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start `git args...` in `cwd` with its stdout piped, for a caller that runs several at once
     or streams the output (stderr is dropped: read the exit code). Raises WorkspaceError when
