@@ -18,7 +18,8 @@ def write_patch(repo_root: Path, result: dict[str, Any], path: Path) -> None:
     from agent.workspace.git import out, run_git
 
     text = ""
-    if result.get("branch") and result.get("base_commit"):
+    # A session with no commits leaves no branch (driver): its patch is empty, not a git error.
+    if result.get("branch") and result.get("base_commit") and result.get("commits"):
         text = out(run_git(Path(repo_root), "diff", *_DIFF_OPTS, result["base_commit"], f"refs/heads/{result['branch']}"))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
