@@ -94,6 +94,9 @@ class Conversation:
     instructions: str  # the system prompt: stable across the session for prompt caching
     items: list[dict[str, Any]] = field(default_factory=list)
     pinned: dict[str, str] = field(default_factory=dict)
+    # The pinned entries as they were frozen into the compacted head (or last reported after it):
+    # the model layer appends what changed since, so the head stays byte-stable between compactions.
+    pinned_sent: dict[str, str] | None = None
 
     def add_user(self, text: str) -> None:
         self.items.append({"type": "message", "role": "user", "content": text})
@@ -111,8 +114,11 @@ class Conversation:
             self.pinned[key] = text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"instructions": self.instructions, "items": self.items, "pinned": self.pinned}
+        return {"instructions": self.instructions, "items": self.items, "pinned": self.pinned,
+                "pinned_sent": self.pinned_sent}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Conversation:
-        return cls(d["instructions"], list(d.get("items", [])), dict(d.get("pinned", {})))
+        sent = d.get("pinned_sent")
+        return cls(d["instructions"], list(d.get("items", [])), dict(d.get("pinned", {})),
+                   dict(sent) if sent is not None else None)

@@ -7,10 +7,14 @@ written by the instant tier. The result is
 
     [marker] + compacted head + recent tail (verbatim)
 
-where the marker is rendered at send time as the conversation's pinned context (intent, plan,
-steps and status, feedback, failures) so those are never lost, however often this runs.
+where the marker holds the conversation's pinned context (intent, plan, steps and status,
+feedback, failures) frozen as it was at this compaction, so those are never lost however often
+this runs; pins that change later are appended as one message per change (pin_updates), never
+re-rendered into the head, so the prefix stays byte-stable and cached until the next compaction.
+Repository maps are taken out of everything folded and everything kept (without_maps): they are
+large, cheap to make again, and stale soon.
 
-Settings (`[tool.agent.compaction]`): threshold (0.8), keep_recent (0.25 of the window kept
+Settings (`[tool.agent.compaction]`): threshold (0.85), keep_recent (0.15 of the window kept
 verbatim), method ("auto" | "responses" | "summary"), context_window (overrides every tier's,
 e.g. for tests), enabled (true).
 """
@@ -31,8 +35,10 @@ TOOL_OUTPUT_LIMIT = 1_500  # characters of each old tool output shown to the sum
 
 @dataclass(frozen=True)
 class CompactionSettings:
-    threshold: float = 0.8
-    keep_recent: float = 0.25
+    # 0.85 / 0.15: with a 12k window one compaction per ~10k tokens of new context and a cached
+    # share over 80% on both APIs (bench/context_bench.py); 0.8 / 0.25 compacted half again as often.
+    threshold: float = 0.85
+    keep_recent: float = 0.15
     method: str = "auto"
     context_window: int | None = None
     enabled: bool = True
@@ -44,8 +50,8 @@ class CompactionSettings:
         if unknown:
             raise ConfigError(f"compaction: unknown setting(s) {', '.join(sorted(unknown))}")
         s = cls(
-            threshold=float(table.get("threshold", 0.8)),
-            keep_recent=float(table.get("keep_recent", 0.25)),
+            threshold=float(table.get("threshold", cls.threshold)),
+            keep_recent=float(table.get("keep_recent", cls.keep_recent)),
             method=str(table.get("method", "auto")),
             context_window=int(table["context_window"]) if table.get("context_window") else None,
             enabled=bool(table.get("enabled", True)),
@@ -59,8 +65,50 @@ class CompactionSettings:
         return s
 
 
-def marker_item() -> dict[str, Any]:
-    return {"type": "message", "role": "user", "content": MARKER}
+def marker_item(pinned: dict[str, str] | None = None) -> dict[str, Any]:
+    """The head of a compacted conversation: the pinned context frozen as it is now."""
+    from agent.model.providers import render_pinned
+
+    return {"type": "message", "role": "user", "content": render_pinned(pinned) if pinned is not None else MARKER}
+
+
+def pin_updates(conversation) -> dict[str, Any] | None:
+    """After a compaction: one message with the pinned entries that changed since they were last
+    sent (appended, so nothing before it changes), or None when nothing changed."""
+    sent = conversation.pinned_sent
+    if sent is None:
+        return None
+    now = conversation.pinned
+    changed = [k for k in now if sent.get(k) != now[k]]
+    cleared = [k for k in sent if k not in now]
+    if not changed and not cleared:
+        return None
+    body = "\n\n".join([*(f"## {k}\n{now[k]}" for k in changed), *(f"## {k}\n(cleared)" for k in cleared)])
+    conversation.pinned_sent = dict(now)
+    return {"type": "message", "role": "user", "content": prompts.render("pinned_update.md", pinned=body)}
+
+
+PIN_UPDATE_HEAD = "Context preserved across compaction, updated"  # prompts/pinned_update.md
+MAP_HEADER = "Repository map (most relevant first):"  # how agent.core.loop introduces the map
+MAP_OMITTED = "[repository map omitted when the conversation was compacted; call repo_map for a fresh one]"
+
+
+def without_maps(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items with every repository map taken out (a map is the last part of the prompt that
+    carries it, or the whole output of a repo_map call): maps are large, cheap to make again and
+    stale soon, so none is kept verbatim across a compaction."""
+    map_calls = {i.get("call_id") for i in items if i.get("type") == "function_call" and i.get("name") == "repo_map"}
+    out = []
+    for item in items:
+        content = item.get("content")
+        if item.get("type") == "message" and isinstance(content, str) and content.startswith(PIN_UPDATE_HEAD):
+            continue  # superseded: the new head holds the pinned context as it is now
+        if item.get("type") == "message" and isinstance(content, str) and MAP_HEADER in content:
+            item = {**item, "content": content[:content.index(MAP_HEADER)] + MAP_OMITTED}
+        elif item.get("type") == "function_call_output" and item.get("call_id") in map_calls:
+            item = {**item, "output": MAP_OMITTED}
+        out.append(item)
+    return out
 
 
 def head_start(items: list[dict[str, Any]]) -> int:

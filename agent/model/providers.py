@@ -6,9 +6,10 @@ Prompt layout, the same for both APIs, kept stable for provider prompt caching:
     1. instructions (system prompt)               never changes in a session
     2. tools                                      sorted by name, fixed per phase
     3. items, in order                            only ever appended to ... until compaction:
-       after it, items[0] is the compaction marker message, rendered at send time as the
-       pinned context (intent, plan, steps, feedback, failures) in a fixed order, followed by the
-       compacted summary and the recent items kept verbatim.
+       after it, items[0] is the compaction marker message holding the pinned context (intent,
+       plan, steps, feedback, failures) as it was at that compaction, then the compacted summary
+       and the recent items kept verbatim. Later pin changes are appended as ordinary messages
+       (agent.model.compaction.pin_updates), so the prefix stays byte-stable until the next one.
 """
 
 from __future__ import annotations
@@ -90,9 +91,10 @@ def is_marker(item: Mapping[str, Any]) -> bool:
 
 
 def input_items(conversation: Conversation) -> list[dict[str, Any]]:
-    """The items to send: the marker (if any) expanded into the current pinned context."""
+    """The items to send. A compaction marker carries the pinned context frozen when it was made;
+    only a bare marker (sessions saved before that) is expanded into the current pinned context."""
     items = conversation.items
-    if items and is_marker(items[0]):
+    if items and is_marker(items[0]) and items[0].get("content") == MARKER:
         head = {"type": "message", "role": "user", "content": render_pinned(conversation.pinned)}
         return [head, *items[1:]]
     return list(items)

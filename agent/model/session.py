@@ -169,6 +169,9 @@ class ModelSession:
 
     def _invoke(self, role: str, tier: Tier, effort: str | None, conversation: Conversation,
                 tools: list[ToolSpec], *, allow_compact: bool) -> Turn:
+        update = comp.pin_updates(conversation)
+        if update is not None:
+            conversation.items.append(update)
         window = self.window(tier)
         compacted_for_overflow = False
         if allow_compact and self.compaction.enabled and window:
@@ -279,7 +282,7 @@ class ModelSession:
         if cut is None:
             self._warn("the context is nearly full but nothing can be compacted yet")
             return False
-        old = items[comp.head_start(items):cut]
+        old = comp.without_maps(items[comp.head_start(items):cut])
         method = self._method(tier)
         head: list[dict[str, Any]] | None = None
         if method == "responses":
@@ -291,7 +294,8 @@ class ModelSession:
                 method = "summary"
         if head is None:
             head = [comp.summary_item(self._summarize(old))]
-        conversation.items[:] = [comp.marker_item(), *head, *items[cut:]]
+        conversation.items[:] = [comp.marker_item(conversation.pinned), *head, *comp.without_maps(items[cut:])]
+        conversation.pinned_sent = dict(conversation.pinned)
         self.compactions += 1
         after = self.usage_estimate(tier, conversation, tools, effort)
         self.emit("context_compacted", tokens_before=before, tokens_after=after, method=method)

@@ -20,6 +20,8 @@ Script (a dict, a JSON file path, or JSON text):
                                   #   `Authorization: Bearer KEY` or `api-key: KEY` (Azure)
       "models": ["gpt-x"],        # optional: extra names for GET /models
       "delay": 0.02,              # optional: seconds between streamed events (demos)
+      "compact_error": {"status": 400, "code": "context_length_exceeded", "message": "..."},
+                                  # optional: every POST .../responses/compact gets this error
       "turns": [                  # each model request (POST .../responses or
                                   #   .../chat/completions) consumes the next entry
         {"text": "assistant text",                       # any of text / reasoning / tool_calls

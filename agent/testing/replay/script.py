@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-_TOP_KEYS = {"context_window", "api_key", "turns", "models", "delay", "description", "when_asked"}
+_TOP_KEYS = {"context_window", "api_key", "turns", "models", "delay", "description", "when_asked", "compact_error"}
 _TURN_KEYS = {"text", "reasoning", "tool_calls", "usage", "expect", "expect_model", "break_stream",
               "error", "model", "note", "truncated", "fault"}
 _USAGE_KEYS = {"input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens"}

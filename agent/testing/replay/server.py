@@ -262,6 +262,10 @@ class ReplayServer:
                                      f"{flat[-300:]!r}", "replay_expect_failed")
 
     def compact(self, body: dict[str, Any]) -> dict[str, Any]:
+        err = self.script.get("compact_error")
+        if err:
+            raise HTTPError(err["status"], err.get("message", "scripted compaction error"), err.get("code"),
+                            type_=err.get("type"), param=err.get("param"))
         with self._lock:
             prompt = p.canonical_prompt("responses", body)
             self._answered += 1
