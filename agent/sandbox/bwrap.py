@@ -115,11 +115,13 @@ class BwrapSandbox(Sandbox):
             masked.append(home)
         for path in self._readable(argv, env, home, masked):
             args += ["--ro-bind", path, path]
-        for path in self._writable(home):
-            args += ["--bind", path, path]
+        writable = self._writable(home)
+        args += ["--bind", writable[0], writable[0]]  # the worktree
         dotgit = self.worktree / ".git"
         if dotgit.exists():  # the pointer to the git directory: a test must not redirect the agent's git
             args += ["--ro-bind", str(dotgit), str(dotgit)]
+        for path in writable[1:]:  # scratch, env, `writable = [...]`: after, so nothing above hides them
+            args += ["--bind", path, path]
         if home is None:
             args += ["--dir", "/tmp/home"]
         args += ["--chdir", str(cwd), "--", *argv]
