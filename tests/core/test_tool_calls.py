@@ -115,3 +115,27 @@ def test_a_cut_off_reply_runs_none_of_its_calls_and_the_model_is_told(loop_run, 
     run = loop_run(repo, turns, "add sub", **FAST)
     assert (run.result.status, run.result.exit_code) == ("done", 0), run.result.message
     assert [e["ok"] for e in run.of_type("diff_applied")] == [True]  # the cut-off diff never ran
+
+
+class _BrokenWorkspace:
+    """A Workspace (agent.core.seams) whose read tool hits a bug, and whose listing is enormous."""
+
+    def read_file(self, path, start_line=None, end_line=None):
+        raise RuntimeError("disk on fire")
+
+    def list_files(self, path=None, pattern=None):
+        return "x.py\n" * 100_000
+
+
+def test_an_exception_inside_a_tool_goes_to_the_model_and_a_huge_answer_is_cut():
+    from agent.core.conversation import ToolCall
+    from agent.tools.dispatch import MAX_OUTPUT_CHARS, ToolBox
+
+    seen = []
+    box = ToolBox(_BrokenWorkspace(), None, lambda type, **f: seen.append((type, f)))
+    output, ok = box.run(ToolCall("c1", "read_file", '{"path": "a.py", "start_line": null, "end_line": null}'))
+    assert not ok and output.startswith("Error: read_file failed unexpectedly (RuntimeError: disk on fire)")
+    assert any(t == "warning" and "disk on fire" in f["message"] for t, f in seen)
+    listing, ok = box.run(ToolCall("c2", "list_files", '{"path": null, "pattern": null}'))
+    assert ok and len(listing) < MAX_OUTPUT_CHARS + 300
+    assert listing.endswith("ask for less: a line range, a narrower path or a more specific pattern]")
