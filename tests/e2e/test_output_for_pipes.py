@@ -33,7 +33,7 @@ def test_help_lists_whole_descriptions_and_h_is_help(tmp_path):
     squeezed = " ".join(proc.stdout.split())
     assert "Show the resolved model tiers (instant, thinking, pro), their roles, efforts and prices." in squeezed
     assert "Run several intents (each `agent run --yes --json`, its own session); one result line per task." in squeezed
-    for args in (["run", "-h"], ["patch", "apply", "-h"], ["gc", "-h"]):
+    for args in (["run", "-h"], ["patch", "apply", "-h"]):  # every command: test_every_command_takes_h
         sub = agent(tmp_path, *args)
         assert sub.returncode == 0 and sub.stdout.startswith("Usage: agent " + " ".join(args[:-1])), sub.stderr
 
@@ -48,6 +48,7 @@ def test_every_command_takes_h(tmp_path):
         assert proc.returncode == 0 and proc.stdout.startswith(f"Usage: agent {name}"), (name, proc.stderr)
 
 
+@pytest.mark.slow
 def test_json_documents_are_documented_as_such(tmp_path):
     for args in (["models"], ["doctor"], ["map"], ["patch", "apply"]):
         text = " ".join(agent(tmp_path, *args, "-h", COLUMNS="200").stdout.split())
