@@ -5,7 +5,6 @@ a step be committed; a failing affected run goes to the model at once.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +53,7 @@ class StepChecks:
         if self.strategy == "affected-first":
             args = self._affected(step, changed)
             if args:
-                check = self._run(shlex.join(args), changed, full=False)
+                check = self._run(args, changed, full=False)
                 if not check.verdict.passed:
                     return check
         return self._run(None, changed, full=True)
@@ -67,8 +66,8 @@ class StepChecks:
         except (OSError, AttributeError):
             return None
 
-    def _run(self, args: str | None, changed: list[str], full: bool) -> Check:
-        result = self.tests.run(args)
+    def _run(self, selection: list[str] | None, changed: list[str], full: bool) -> Check:
+        result = self.tests.run(None, selection=selection) if selection else self.tests.run(None)
         result.scope = "full" if full else "affected"
         verdict = judge(result, self.baseline, changed, full=full)
         self.last_failed = verdict.new_failures

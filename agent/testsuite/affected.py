@@ -29,7 +29,9 @@ def is_python_test(path: str) -> bool:
 def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable[str] = (),
               last_failed: Iterable[str] = (), importers: Callable[[list[str]], set[str]] | None = None
               ) -> list[str] | None:
-    """Arguments for the test command that run the affected tests; None: run the full suite."""
+    """Argv items for the test command that run the affected tests; None: run the full suite.
+    Paths come ./-prefixed (never taken for an option), crate names checked: the runner passes
+    them as they are (they are ours, not the model's)."""
     changed = sorted(set(changed))
     if not changed or any(PurePosixPath(p).name in FULL_ONLY for p in changed):
         return None
@@ -38,7 +40,7 @@ def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable
     if fmt == "jest":
         present = [p for p in changed if _JS_SOURCE.search(p) and (root / p).is_file()]
         # No related test is no failure (jest exits 1 for "No tests found" otherwise).
-        return ["--passWithNoTests", "--findRelatedTests", *present] if present else None
+        return ["--passWithNoTests", "--findRelatedTests", *[f"./{p}" for p in present]] if present else None
     if fmt == "go":
         dirs = {str(PurePosixPath(p).parent) for p in changed if p.endswith(".go") and (root / p).is_file()}
         dirs |= go_importers(root, dirs)
@@ -48,6 +50,7 @@ def selection(fmt: str, root: Path, changed: Iterable[str], step_files: Iterable
     return None
 
 
+_CRATE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 _CARGO_NAME = re.compile(r'^\[package\][^\[]*?^name\s*=\s*"([^"]+)"', re.M | re.S)
 
 
@@ -64,7 +67,7 @@ def _cargo(root: Path, changed: list[str]) -> list[str] | None:
             match = _CARGO_NAME.search((folder / "Cargo.toml").read_text(encoding="utf-8"))
         except OSError:
             return None
-        if match is None:
+        if match is None or not _CRATE.match(match.group(1)):
             return None
         crates.add(match.group(1))
     return [arg for name in sorted(crates) for arg in ("-p", name)] or None
@@ -124,4 +127,4 @@ def _pytest(root: Path, changed: list[str], step_files: Iterable[str], last_fail
     found |= {p for p in step_files if is_python_test(p)}
     found |= {test_id.split("::", 1)[0] for test_id in last_failed}
     tests = sorted(p for p in found if (root / p).is_file())
-    return tests or None
+    return [f"./{p}" for p in tests] or None

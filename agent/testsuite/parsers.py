@@ -3,7 +3,7 @@
 Each parser returns a list of CaseResult, or None when the report is missing or unreadable (the
 run then counts as having no per-test results; it is never taken for a clean one). Ids are the
 runner's own, exactly: a pytest node id, `file > describe > test` for Node/jest/vitest,
-`package::TestName/sub` for go, `target::path::test` for cargo.
+`package::TestName/sub` for go, `binary:target::path::test` for cargo (`calc:src/lib.rs::tests::adds`).
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ def _go_location(text: str, rel: str) -> str:
 
 # ------------------------------------------------------------------------------------- cargo
 
-_CARGO_RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)")
+_CARGO_RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)(?: \((?:[^)]*/)?([^)/]+?)(?:-[0-9a-f]{16})?(?:\.exe)?\))?")
 _CARGO_DOC = re.compile(r"^\s*Doc-tests (\S+)")
 _CARGO_TEST = re.compile(r"^test (.+?) \.\.\. (ok|FAILED|ignored|bench)(?:, .*)?$")
 _CARGO_BLOCK = re.compile(r"^---- (.+?) stdout ----$")
@@ -259,12 +259,14 @@ def cargo_lines(output: str) -> list[CaseResult] | None:
     seen = False
     for line in output.splitlines():
         if m := _CARGO_RUNNING.match(line):
-            target, current, seen = m.group(1), None, True
+            # The binary's name (its crate or test target) keeps two workspace members' src/lib.rs apart.
+            target, current, seen = (f"{m.group(2)}:{m.group(1)}" if m.group(2) else m.group(1)), None, True
         elif m := _CARGO_DOC.match(line):
             target, current, seen = f"doc({m.group(1)})", None, True
         elif m := _CARGO_TEST.match(line):
             outcome = {"ok": PASSED, "FAILED": FAILED, "ignored": SKIPPED}.get(m.group(2), PASSED)
-            cases.append(CaseResult(f"{target}::{m.group(1)}", outcome, "", target, 0.0, target))
+            file = target.split(":", 1)[-1]
+            cases.append(CaseResult(f"{target}::{m.group(1)}", outcome, "", file, 0.0, file))
         elif m := _CARGO_BLOCK.match(line):
             current = blocks.setdefault(f"{target}::{m.group(1)}", [])
         elif line.strip() in ("failures:", "successes:") or line.startswith("test result:"):

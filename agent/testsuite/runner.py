@@ -94,7 +94,9 @@ class TestRunner:
             return argv
         return [*argv[:-2], "-o", f"cache_dir={self.sandbox.scratch / 'pytest-cache'}"]
 
-    def run(self, args: str | None = None, scope: str | None = None) -> TestResult:
+    def run(self, args: str | None = None, scope: str | None = None, *, selection: list[str] | None = None) -> TestResult:
+        """`args`: the model's, checked as selectors. `selection`: ours, argv items already safe
+        (agent.testsuite.affected: our flags, ./-prefixed paths, checked crate names)."""
         if self.command is None:
             return TestResult(True, None, 0.0, False, "", report=NO_COMMAND)
         args = (args or "").strip()
@@ -103,8 +105,11 @@ class TestRunner:
         report = self.scratch / f"report-{next(self._reports)}{'.xml' if self.format.name == 'pytest' else '.json'}"
         # Our reporter's args are argv items too; a shell-script command gets none (no text appended).
         fmt_args = [] if self.selector_kind == "script" else self.format.args(report)
-        argv = narrow(self.selector_kind, self.argv, [*fmt_args, *extra], script_args=self.format.script_args)
-        shown = " ".join(filter(None, [self.command, shlex.join(extra)]))
+        selection = list(selection or [])
+        base = [*self.argv, *selection] if self.selector_kind == "cargo" else self.argv  # -p goes before `--`
+        ours = [*fmt_args, *([] if self.selector_kind == "cargo" else selection)]
+        argv = narrow(self.selector_kind, base, [*ours, *extra], script_args=self.format.script_args)
+        shown = " ".join(filter(None, [self.command, shlex.join([*selection, *extra])]))
         start = time.monotonic()
         installed = self.deps.ensure(self) if self.deps is not None else None
         if installed is not None and not installed.ok:

@@ -303,14 +303,14 @@ def test_cargo_one_new_failure_and_one_preexisting(tmp_path, monkeypatch):
                               "tests/it.rs": "#[test]\nfn from_outside() { assert_eq!(calc::add(1, 2), 3); }\n"})
     runner = TestRunner(root)
     baseline = runner.run()
-    assert baseline.failing == ["src/lib.rs::tests::already_broken"], baseline.output[-2000:]
-    assert "tests/it.rs::from_outside" in baseline.ids("passed")  # --no-fail-fast: the next binary still ran
+    assert baseline.failing == ["calc:src/lib.rs::tests::already_broken"], baseline.output[-2000:]
+    assert "it:tests/it.rs::from_outside" in baseline.ids("passed")  # --no-fail-fast: the next binary still ran
     edit(root, "src/lib.rs", "a + b }", "a * b }")
     current = runner.run()
     verdict = judge(current, baseline, ["src/lib.rs"])
-    assert set(verdict.new_failures) == {"src/lib.rs::tests::adds", "tests/it.rs::from_outside"}
-    assert verdict.preexisting_failures == ["src/lib.rs::tests::already_broken"]
-    adds = next(c for c in current.cases if c.id == "src/lib.rs::tests::adds")
+    assert set(verdict.new_failures) == {"calc:src/lib.rs::tests::adds", "it:tests/it.rs::from_outside"}
+    assert verdict.preexisting_failures == ["calc:src/lib.rs::tests::already_broken"]
+    adds = next(c for c in current.cases if c.id == "calc:src/lib.rs::tests::adds")
     assert adds.location.startswith("src/lib.rs:") and "left: 6" in adds.message
 
 
@@ -326,8 +326,8 @@ def test_affected_selection_per_runner(tmp_path):
         "src/a.js": "", "tests/test_x.py": "", "x.py": "",
     })
     assert selection("go", root, ["core/core.go"]) == ["./api", "./cmd", "./core"]  # importers, transitively
-    assert selection("jest", root, ["src/a.js"]) == ["--passWithNoTests", "--findRelatedTests", "src/a.js"]
-    assert selection("pytest", root, ["x.py"], importers=lambda paths: {"tests/test_x.py", "y.py"}) == ["tests/test_x.py"]
+    assert selection("jest", root, ["src/a.js"]) == ["--passWithNoTests", "--findRelatedTests", "./src/a.js"]
+    assert selection("pytest", root, ["x.py"], importers=lambda paths: {"tests/test_x.py", "y.py"}) == ["./tests/test_x.py"]
     assert selection("pytest", root, ["conftest.py", "x.py"], importers=lambda paths: {"tests/test_x.py"}) is None
     assert selection("pytest", root, ["x.py"], importers=lambda paths: set()) is None  # nothing found: full suite
     assert selection("none", root, ["x.py"]) is None
@@ -386,3 +386,14 @@ def test_a_resumed_session_judges_by_the_recorded_baseline_failures(tmp_path):
     (root / "tests/test_a.py").write_text("def test_old():\n    assert 0\n\ndef test_new():\n    assert 0\n")
     check = checks.run(step, ["x.py"])
     assert not check.passed and check.verdict.new_failures == ["tests/test_a.py::test_new"]
+
+
+def test_cargo_workspace_members_with_the_same_test_name_are_told_apart():
+    from agent.testsuite.parsers import cargo_lines
+
+    output = ("     Running unittests src/lib.rs (target/debug/deps/alpha-0123456789abcdef)\n\nrunning 1 test\n"
+              "test tests::it ... FAILED\n\n"
+              "     Running unittests src/lib.rs (target/debug/deps/beta-fedcba9876543210)\n\nrunning 1 test\n"
+              "test tests::it ... ok\n")
+    cases = {c.id: c.outcome for c in cargo_lines(output)}
+    assert cases == {"alpha:src/lib.rs::tests::it": "failed", "beta:src/lib.rs::tests::it": "passed"}
