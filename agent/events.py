@@ -30,7 +30,7 @@ EVENT_TYPES: dict[str, str] = {
     "attempt_started": "index, attempt, max_attempts, role, tier",
     "model_call_started": "role, tier, model, effort",
     "model_progress": "tier, output_tokens, reasoning (summary delta, optional), tool (optional)",
-    "model_call_finished": "role, tier, model, usage{input_tokens, cached_input_tokens, output_tokens, reasoning_tokens}, cost, truncated (why the reply was cut off, or null)",
+    "model_call_finished": "role, tier, model, usage{input_tokens, cached_input_tokens, output_tokens, reasoning_tokens}, cost, step_cost, session_cost, session_tokens (the step's and the session's totals so far), truncated (why the reply was cut off, or null)",
     "model_retry": "reason, attempt, wait_seconds",
     "tier_switched": "from_tier, to_tier, reason",
     "context_compacted": "tokens_before, tokens_after, method",
