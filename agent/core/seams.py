@@ -93,3 +93,7 @@ class RepoMap(Protocol):
     """The ranked repository map (agent.repomap.RepoMap)."""
 
     def render(self, focus_text: str = "", focus_files: Iterable[str] = (), budget_tokens: int = 2048) -> Any: ...
+
+    def importers(self, paths: Iterable[str]) -> set[str]:
+        """Files that import the given files, directly or transitively (affected tests first)."""
+        ...
