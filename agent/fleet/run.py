@@ -90,7 +90,8 @@ def _drive(engine, fleet: FleetDir, todo, results, budget: Budget, options, prog
     stopped = False
     while todo or (engine and engine.running()):
         live = engine.live() if engine.running() else {}
-        if not stopped and budget.reached(results, live):
+        spent = any(r.get("fleet_budget_spent") for r in results.values())  # a task stopped at what was left
+        if not stopped and (spent or budget.reached(results, live)):
             stopped = True
             engine.stop_all()
             fleet.progress({"type": "fleet_budget_reached", "spent": budget.spent(results, live)})

@@ -56,17 +56,21 @@ def obtain_repo(task: dict[str, Any], scratch: Path, always_clone: bool) -> Path
     return dest
 
 
-def command(task: dict[str, Any], opts: dict[str, Any], patch: Path, remaining: dict[str, float | None]) -> list[str]:
+def command(task: dict[str, Any], opts: dict[str, Any], patch: Path,
+            remaining: dict[str, float | None]) -> tuple[list[str], bool]:
+    """The session's command line, and whether the fleet's remaining budget is its tighter limit."""
+    fleet_limited = False
     cmd = [sys.executable, "-m", "agent", "run", task["intent"], "--yes", "--json", "--output-patch", str(patch),
            *task.get("args", []), *(opts.get("extra") or [])]
     for key, flag in (("max_cost", "--max-cost"), ("max_tokens", "--max-tokens")):
         limits = [v for v in (task.get(key), remaining.get(key)) if v is not None]
         if limits:  # the tighter of the task's own limit and what is left of the fleet's
             value = min(limits)
+            fleet_limited |= remaining.get(key) is not None and value == remaining[key]
             cmd += [flag, str(int(value) if key == "max_tokens" else value)]
     if opts.get("trust_repo_config"):
         cmd.append("--trust-repo-config")
-    return cmd
+    return cmd, fleet_limited
 
 
 def _watch(proc: subprocess.Popen, should_stop: Callable[[], bool], timeout: float | None) -> str | None:
@@ -129,7 +133,7 @@ def run_task(task: dict[str, Any], opts: dict[str, Any], *, should_stop: Callabl
 
 
 def _session(task, opts, repo: Path, patch: Path, should_stop, report) -> dict[str, Any]:
-    cmd = command(task, opts, patch, opts.get("remaining") or {})
+    cmd, fleet_limited = command(task, opts, patch, opts.get("remaining") or {})
     events: list[dict[str, Any]] = []
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         try:
@@ -143,7 +147,9 @@ def _session(task, opts, repo: Path, patch: Path, should_stop, report) -> dict[s
         reader.join(10)
         err.seek(0)
         log = err.read()[-20000:]
-    return _outcome(events[-1] if events else None, proc.returncode, why, log)
+    out = _outcome(events[-1] if events else None, proc.returncode, why, log)
+    out["fleet_budget_spent"] = fleet_limited and out.get("status") == "budget_exceeded"
+    return out
 
 
 def _outcome(result: dict[str, Any] | None, code: int, why: str | None, log: str) -> dict[str, Any]:
