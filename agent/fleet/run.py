@@ -69,12 +69,19 @@ def run_fleet(fleet: FleetDir, *, out=None, summary_file: Path | None = None, li
           file=sys.stderr)
     engine = make_engine(options) if todo else None
     progress = Progress(out, live)
+    interrupted = False
     try:
         with progress:
             _drive(engine, fleet, todo, results, budget, options, progress, tasks)
+    except KeyboardInterrupt:  # Ctrl-C: running sessions end cleanly and are recorded; the rest stays to resume
+        interrupted = True
+        _collect_stopped(engine, fleet, results, progress)
     finally:
         if engine is not None:
             engine.close()
+    if interrupted:
+        print(f"fleet: interrupted; continue with: agent batch --resume {fleet.root}", file=sys.stderr)
+        return 130
     final = [results[t["task"]] for t in tasks]
     wall = time.monotonic() - started_at
     if summary_file:
@@ -106,6 +113,19 @@ def _drive(engine, fleet: FleetDir, todo, results, budget: Budget, options, prog
         for line in engine.finished(POLL):
             _finish(fleet, results, progress, line)
         progress.show(tasks, results, engine.running(), sum(c for c, _ in live.values()))
+
+
+def _collect_stopped(engine, fleet: FleetDir, results, progress: Progress) -> None:
+    from agent.fleet.worker import STOP_GRACE
+
+    if engine is None:
+        return
+    engine.stop_all()
+    deadline = time.monotonic() + STOP_GRACE + 5
+    while engine.running() and time.monotonic() < deadline:
+        for line in engine.finished(POLL):
+            line["stopped_by_fleet"] = True  # stopped by the person: run again on resume
+            _finish(fleet, results, progress, line)
 
 
 def _finish(fleet: FleetDir, results, progress: Progress, line: dict[str, Any]) -> None:

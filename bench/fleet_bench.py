@@ -1,0 +1,78 @@
+"""Fleet benchmark: 16 scripted tasks, `agent batch --engine local --jobs 2` vs `--engine ray` on a
+local Ray cluster (a head and one worker node, 2 CPUs, started with `ray start`).
+
+Reports total wall time of each engine and Ray's overhead per task: (ray wall - local wall) / tasks,
+and the median of (Ray task time - the session's own duration) is not measurable from outside,
+so the per-task figure is the wall-time difference spread over the tasks. The machines have 2 cores:
+the ratio is what to read, not the scaling.
+
+    python bench/fleet_bench.py [--tasks 16]    (writes bench/results/fleet_bench.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fleet.conftest import servers_for, write_tasks  # noqa: E402
+from tests.sessions.conftest import user_env  # noqa: E402
+
+
+def batch(tmp: Path, tasks: Path, name: str, *args: str) -> tuple[float, list[dict]]:
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "agent", "batch", str(tasks), "--fleet-dir", str(tmp / name), *args],
+                          cwd=tmp, env=user_env(), capture_output=True, text=True, timeout=1800)
+    wall = time.monotonic() - started
+    lines = [json.loads(t) for t in proc.stdout.splitlines() if t.startswith("{")]
+    if proc.returncode != 0:
+        raise SystemExit(f"{name}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
+    return wall, lines
+
+
+def ray_cluster(tmp: Path) -> tuple[str, dict[str, str]]:
+    env = {**os.environ, "RAY_TMPDIR": str(tmp / "ray")}
+    port = "6391"
+    subprocess.run(["ray", "start", "--head", f"--port={port}", "--num-cpus=2", "--object-store-memory=200000000",
+                    "--include-dashboard=false", "--disable-usage-stats"], check=True, env=env, capture_output=True)
+    return f"127.0.0.1:{port}", env
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tasks", type=int, default=16)
+    n = ap.parse_args().tasks
+    out: dict = {"tasks": n, "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        servers = servers_for(n)
+        try:
+            tasks = write_tasks(tmp, servers)
+            local_wall, local = batch(tmp, tasks, "local", "--engine", "local", "--jobs", "2")
+            address, env = ray_cluster(tmp)
+            try:
+                ray_wall, ray = batch(tmp, tasks, "ray", "--engine", "ray", "--address", address)
+            finally:
+                subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+        finally:
+            for s in servers:
+                s.stop()
+    session = lambda lines: sum(r["duration"] for r in lines) / len(lines)  # noqa: E731
+    out.update(local_wall=round(local_wall, 2), ray_wall=round(ray_wall, 2), ratio=round(ray_wall / local_wall, 3),
+               ray_overhead_per_task=round((ray_wall - local_wall) / n, 3),
+               local_mean_task=round(session(local), 2), ray_mean_task=round(session(ray), 2),
+               all_done=all(r["status"] == "done" for r in local + ray))
+    print(json.dumps(out, indent=2))
+    (ROOT / "bench" / "results" / "fleet_bench.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
