@@ -325,10 +325,18 @@ class ModelSession:
         client = self.client(tier)
         # The raw JSON, not the parsed model: the output mixes input- and output-shaped items that
         # must go back exactly as the API wrote them.
-        raw = with_retries(lambda limit: client.responses.with_raw_response.compact(**request, timeout=limit),
-                           policy=self.retry,
-                           describe=self._describe(tier), emit=self.emit, sleep=self.sleep)
-        result = json.loads(raw.text)
+        def once(limit: float) -> dict[str, Any]:
+            raw = client.responses.with_raw_response.compact(**request, timeout=limit)
+            try:
+                result = json.loads(raw.text)
+            except ValueError as exc:
+                raise BrokenStream(f"garbage from responses.compact ({exc})") from None
+            if not isinstance(result, dict):
+                raise BrokenStream("garbage from responses.compact (not an object)")
+            return result
+
+        result = with_retries(once, policy=self.retry, describe=self._describe(tier), emit=self.emit,
+                              sleep=self.sleep)
         usage = responses_usage(result.get("usage"))
         cost = call_cost(price, usage)
         self.meter.record(usage, cost)
