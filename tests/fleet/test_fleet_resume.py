@@ -68,3 +68,26 @@ def test_task_files_are_checked_before_anything_runs_and_payloads_carry_no_envir
 def test_resume_of_something_that_is_no_fleet_is_a_usage_error(tmp_path):
     run = cli(tmp_path, "batch", "--resume", str(tmp_path))
     assert run.returncode == 2 and "not a fleet directory" in run.stderr
+
+
+@pytest.mark.slow
+def test_a_task_at_a_ref_runs_in_a_clone_and_pushes_its_branch_leaving_the_source_checkout_alone(tmp_path):
+    from tests.helpers_git import git
+
+    (server,) = servers_for(1)
+    try:
+        tasks = write_tasks(tmp_path, [server])
+        source = tmp_path / "repo0"
+        base = git(source, "rev-parse", "HEAD").strip()
+        git(source, "commit", "-q", "--allow-empty", "-m", "later")  # the task asks for the commit before it
+        line = json.loads(tasks.read_text())
+        tasks.write_text(json.dumps({**line, "ref": base, "push": True}) + "\n")
+        run = cli(tmp_path, "batch", str(tasks), "--fleet-dir", str(tmp_path / "f"), timeout=180)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr[-2000:]
+    (result,) = lines_of(run.stdout)
+    assert result["pushed"] is True and result["commits"] == 2
+    assert git(source, "rev-parse", f"refs/heads/{result['branch']}~2").strip() == base  # on the ref, pushed back
+    assert git(source, "status", "--porcelain") == ""
+    assert "def sub" in (tmp_path / "f" / "patches" / "1.patch").read_text()
