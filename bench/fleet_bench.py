@@ -27,10 +27,10 @@ from tests.fleet.conftest import servers_for, write_tasks  # noqa: E402
 from tests.sessions.conftest import user_env  # noqa: E402
 
 
-def batch(tmp: Path, tasks: Path, name: str, *args: str) -> tuple[float, list[dict]]:
+def batch(tmp: Path, tasks: Path, name: str, *args: str, env=None) -> tuple[float, list[dict]]:
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "agent", "batch", str(tasks), "--fleet-dir", str(tmp / name), *args],
-                          cwd=tmp, env=user_env(), capture_output=True, text=True, timeout=1800)
+                          cwd=tmp, env={**user_env(), **(env or {})}, capture_output=True, text=True, timeout=1800)
     wall = time.monotonic() - started
     lines = [json.loads(t) for t in proc.stdout.splitlines() if t.startswith("{")]
     if proc.returncode != 0:
@@ -39,9 +39,9 @@ def batch(tmp: Path, tasks: Path, name: str, *args: str) -> tuple[float, list[di
 
 
 def ray_cluster(tmp: Path) -> tuple[str, dict[str, str]]:
-    env = {**os.environ, "RAY_TMPDIR": str(tmp / "ray")}
+    env = {**os.environ, "RAY_TMPDIR": str(tmp / "ray")}  # short socket paths, removed with tmp
     port = "6391"
-    subprocess.run(["ray", "start", "--head", f"--port={port}", "--num-cpus=2", "--object-store-memory=200000000",
+    subprocess.run(["ray", "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=2", "--object-store-memory=200000000",
                     "--include-dashboard=false", "--disable-usage-stats"], check=True, env=env, capture_output=True)
     return f"127.0.0.1:{port}", env
 
@@ -59,7 +59,8 @@ def main() -> None:
             local_wall, local = batch(tmp, tasks, "local", "--engine", "local", "--jobs", "2")
             address, env = ray_cluster(tmp)
             try:
-                ray_wall, ray = batch(tmp, tasks, "ray", "--engine", "ray", "--address", address)
+                ray_wall, ray = batch(tmp, tasks, "ray", "--engine", "ray", "--address", address,
+                                      env={"RAY_TMPDIR": env["RAY_TMPDIR"]})
             finally:
                 subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
         finally:

@@ -80,7 +80,12 @@ class RayEngine:
         if not address and not os.environ.get("RAY_ADDRESS"):  # a local instance, sized for this machine
             kwargs.update(num_cpus=jobs or os.cpu_count() or 1, object_store_memory=OBJECT_STORE_BYTES,
                           include_dashboard=False)
-        ray.init(address=address or None, **kwargs)
+        try:
+            ray.init(address=address or None, **kwargs)
+        except (ConnectionError, RuntimeError) as exc:  # a wrong address, a cluster that is down
+            raise UsageError(f"--engine ray: cannot reach the Ray cluster{' at ' + address if address else ''}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                             hint="start one with `ray start --head` (docs/fleets.md)") from None
         control_cls, self._fleet_task = _remote_parts(ray)
         self._control = control_cls.remote()
         cpus = int(ray.cluster_resources().get("CPU", 1))
