@@ -161,6 +161,7 @@ class McpHub:
                 if not start.done():
                     start.cancel()
                 elif start.exception() is not None:
+                    stop.cancel()  # never awaited now: cancelled, not left pending
                     raise start.exception()
                 else:
                     conn.session = session
