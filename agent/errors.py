@@ -170,3 +170,12 @@ EXIT_CODES = {
     6: "incomplete: a step was skipped or left without its change (committed steps stay)",
     130: "interrupted (Ctrl-C)",
 }
+
+
+def finish_reason(exc: BaseException) -> AgentError:
+    """Map whatever ended a run to the AgentError that describes it."""
+    if isinstance(exc, AgentError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted")
+    return AgentError(f"internal error: {type(exc).__name__}: {exc}")

@@ -22,9 +22,9 @@ from typing import Any
 
 from agent.config import Config
 from agent.core.conversation import Conversation, Usage
-from agent.core.loop import Loop, RunState, finish_reason
+from agent.core.loop import Loop, RunState
 from agent.core.seams import Approver, Model
-from agent.errors import AgentError
+from agent.errors import AgentError, finish_reason
 from agent.events import EventBus
 from agent.sessions.state import Durable, durable_for
 

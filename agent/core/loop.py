@@ -17,22 +17,19 @@ from agent.config import Config
 from agent.core import prompts
 from agent.core.checks import StepChecks, verdict_event
 from agent.core.conversation import Conversation, ToolCall
-from agent.core.plan import Plan, PlanStep, StepReview
+from agent.core.plan import Plan, PlanStep, StepReview, parse_plan
 from agent.core.seams import Approver, Model
+from agent.core.turns import Turns
 from agent.errors import (
-    AgentError,
     Incomplete,
-    Interrupted,
-    ModelError,
     Rejected,
     TestsFailed,
     TurnsExhausted,
 )
 from agent.events import EventBus
 from agent.testsuite.baseline import Baseline
-from agent.tools import validate
-from agent.tools.dispatch import SPECS, ToolBox, tests_event, tests_text, unknown_tool
-from agent.tools.specs import READ_TOOLS, STEP_TOOLS, offered_tools, session_tools
+from agent.tools.dispatch import ToolBox, tests_event, tests_text
+from agent.tools.specs import READ_TOOLS, STEP_TOOLS, session_tools
 
 PLAN_PHASE = frozenset(t.name for t in READ_TOOLS)
 STEP_PHASE = frozenset(t.name for t in STEP_TOOLS)
@@ -96,6 +93,7 @@ class Loop:
         self.toolbox = ToolBox(workspace, tests, events.emit, repo_map=repo_map, syntax_check=config.syntax_check,
                                extensions=extensions)
         self.tools = session_tools(tests)  # once per session: run_tests names the resolved test command
+        self.turns = Turns(model, conversation, self.toolbox, config, tools=self.tools, extensions=extensions)
 
     # ----------------------------------------------------------------- planning
 
@@ -105,8 +103,8 @@ class Loop:
         self.conv.add_user(prompts.render("plan.md", intent=state.intent, repo_map=self._map(state.intent, ())))
         revision = 0
         while True:
-            call = self._until("submit_plan", PLAN_PHASE, role="plan")
-            plan, problem = self._parse_plan(call)
+            call = self.turns.until("submit_plan", PLAN_PHASE, role="plan")
+            plan, problem = parse_plan(call, self.config.max_steps)
             if problem:
                 self.conv.add_tool_output(call.call_id, f"Error: {problem} Call submit_plan again.")
                 continue
@@ -128,26 +126,6 @@ class Loop:
                 continue
             self.conv.add_tool_output(call.call_id, "The person rejected the plan.")
             raise Rejected("the plan was rejected")
-
-    def _parse_plan(self, call: ToolCall) -> tuple[Plan, str | None]:
-        try:
-            args = call.args()
-            raw_steps = args["steps"]
-            steps = [
-                PlanStep(i, str(s["title"]).strip(), str(s.get("description", "")).strip(),
-                         [str(f) for f in s.get("files") or []])
-                for i, s in enumerate(raw_steps, start=1)
-            ]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            return Plan("", []), f"the plan is malformed ({exc})."
-        if not steps or any(not s.title for s in steps):
-            return Plan("", []), "a plan needs at least one step, each with a title."
-        limit = self.config.max_steps
-        if limit is not None and len(steps) > limit:
-            return Plan("", []), (f"the plan has {len(steps)} steps; at most {limit} are allowed (the person can "
-                                  f"raise this with --max-steps). Merge related steps into at most {limit} larger "
-                                  "ones, each still a self-contained change that keeps the tests passing.")
-        return Plan(str(args.get("summary", "")).strip(), steps), None
 
     # -------------------------------------------------------------------- steps
 
@@ -179,7 +157,7 @@ class Loop:
         try:
             while True:
                 try:
-                    call = self._until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
+                    call = self.turns.until("finish_step", STEP_PHASE, role="edit" if attempt == 1 else "fix")
                 except TurnsExhausted as exc:
                     attempt = self._out_of_turns(step, attempt, exc)
                     continue
@@ -361,75 +339,6 @@ class Loop:
         self.events.emit("approval_answered", kind=kind, step=step, decision=decision.kind, feedback=decision.feedback)
         return decision
 
-    def _until(self, finish: str, allowed: frozenset[str], role: str) -> ToolCall:
-        """Let the model work with the tools `allowed` in this phase until it calls `finish`.
-
-        Returns that call, still unanswered: the caller decides what the model is told. All tools
-        are always offered (a stable prefix keeps the provider's prompt cache warm); calls out of
-        phase, unknown tools and bad arguments are answered with an error the model can act on.
-        A reply cut off by the provider runs none of its calls (it is told so). TURNS_WARNING turns
-        before --max-turns the model is told to finish; at the limit TurnsExhausted is raised."""
-        nudges = 0
-        limit = self.config.max_turns
-        for used in range(1, limit + 1):
-            extra = self.extensions.tool_specs() if self.extensions else ()
-            turn = self.model.respond(self.conv, offered_tools(extra, self.tools), role)
-            self.conv.add_turn(turn)
-            if turn.truncated:
-                self._cut_off(turn, finish)
-            elif not turn.tool_calls:
-                nudges += 1
-                if nudges > NUDGES_ALLOWED:
-                    raise ModelError(f"the model stopped calling tools without calling {finish}")
-                self.conv.add_user(prompts.render("nudge.md", finish_tool=finish))
-                continue
-            else:
-                nudges = 0
-                done = self._answer(turn, finish, allowed)
-                if done is not None:
-                    return done
-            if limit - used == TURNS_WARNING:
-                self.conv.add_user(prompts.render("turns_low.md", left=str(TURNS_WARNING), max_turns=str(limit),
-                                                  finish_tool=finish))
-        raise TurnsExhausted(f"the model used {limit} turns without calling {finish} (--max-turns {limit})",
-                             hint="raise --max-turns, or make the request or the step smaller")
-
-    def _answer(self, turn, finish: str, allowed: frozenset[str]) -> ToolCall | None:
-        """Answer every call of a turn but the (first, well-formed) finish call, which is returned."""
-        done: ToolCall | None = None
-        rejected_diff = False
-        for call in turn.tool_calls:
-            external = bool(self.extensions and self.extensions.handles(call.name))
-            if call.name not in SPECS and not external:
-                self.conv.add_tool_output(call.call_id, unknown_tool(call.name, self.toolbox.tool_names()))
-            elif call.name == finish:
-                _, problem = validate.check(SPECS[finish], call.arguments)
-                if done is not None:
-                    self.conv.add_tool_output(call.call_id, f"Error: {finish} was already called in this turn.")
-                elif problem:
-                    self.conv.add_tool_output(call.call_id, f"Error: {problem}. Call {finish} again.")
-                else:
-                    done = call
-            elif call.name not in allowed and not external:
-                phase = "planning" if finish == "submit_plan" else "a step"
-                self.conv.add_tool_output(call.call_id, f"Error: {call.name} is not available during {phase}; "
-                                                        f"call {finish} when this phase is done.")
-            else:
-                output, ok = self.toolbox.run(call)
-                self.conv.add_tool_output(call.call_id, output)
-                rejected_diff = rejected_diff or (call.name == "apply_diff" and not ok)
-        if done is not None and rejected_diff:
-            self.conv.add_tool_output(done.call_id, prompts.render("finish_after_rejected_diff.md", finish_tool=finish))
-            return None
-        return done
-
-    def _cut_off(self, turn, finish: str) -> None:
-        """A truncated reply: none of its calls run (their arguments may be cut); the model is told."""
-        for call in turn.tool_calls:
-            self.conv.add_tool_output(call.call_id, f"Error: your reply was cut off ({turn.truncated}) before "
-                                                    f"this call was complete; it was not run.")
-        self.conv.add_user(prompts.render("truncated.md", reason=turn.truncated, finish_tool=finish))
-
     @staticmethod
     def _args(call: ToolCall) -> dict[str, Any]:
         try:
@@ -450,12 +359,3 @@ class Loop:
     def _pin_plan(self, state: RunState) -> None:
         if state.plan is not None:
             self.conv.pin("plan", state.plan.render_text())
-
-
-def finish_reason(exc: BaseException) -> AgentError:
-    """Map whatever ended a run to the AgentError that describes it."""
-    if isinstance(exc, AgentError):
-        return exc
-    if isinstance(exc, KeyboardInterrupt):
-        return Interrupted("interrupted")
-    return AgentError(f"internal error: {type(exc).__name__}: {exc}")

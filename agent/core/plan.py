@@ -69,3 +69,25 @@ class StepReview:
     @property
     def choices(self) -> tuple[str, ...]:
         return STEP_CHOICES if self.passed else FAILED_STEP_CHOICES
+
+
+def parse_plan(call, max_steps: int | None) -> tuple[Plan, str | None]:
+    """The plan a submit_plan call proposes, or the problem to tell the model (it calls again)."""
+    try:
+        args = call.args()
+        raw_steps = args["steps"]
+        steps = [
+            PlanStep(i, str(s["title"]).strip(), str(s.get("description", "")).strip(),
+                     [str(f) for f in s.get("files") or []])
+            for i, s in enumerate(raw_steps, start=1)
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Plan("", []), f"the plan is malformed ({exc})."
+    if not steps or any(not s.title for s in steps):
+        return Plan("", []), "a plan needs at least one step, each with a title."
+    limit = max_steps
+    if limit is not None and len(steps) > limit:
+        return Plan("", []), (f"the plan has {len(steps)} steps; at most {limit} are allowed (the person can "
+                              f"raise this with --max-steps). Merge related steps into at most {limit} larger "
+                              "ones, each still a self-contained change that keeps the tests passing.")
+    return Plan(str(args.get("summary", "")).strip(), steps), None
