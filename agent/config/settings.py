@@ -119,9 +119,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], layer: dict[str, Any]) -> None:
-    """Deep-merge a validated layer into `base`: tables merge key by key, other values replace."""
+    """Deep-merge a validated layer into `base`: tables merge key by key, other values replace,
+    except hooks, which add up: a repository's hooks (once trusted) run beside the person's own
+    policy hooks and can never take them away."""
     for key, value in layer.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if key == "hooks" and isinstance(value, list) and isinstance(base.get(key), list):
+            base[key] = [*base[key], *value]
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
             merged = dict(base[key])
             _merge(merged, value)
             base[key] = merged

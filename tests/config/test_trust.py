@@ -96,3 +96,15 @@ def test_repo_system_prompt_inside_is_used_when_trusted(tmp_path):
 def test_names_cover_tables_and_wildcards():
     assert needs_trust("sandbox.network") and needs_trust("models.pro.api_key_env") and needs_trust("hooks")
     assert not needs_trust("models.pro.model") and not needs_trust("max_attempts") and not needs_trust("roles.plan")
+
+
+def test_a_trusted_repositorys_hooks_add_to_the_persons_own_and_never_replace_them(tmp_path):
+    """Policy hooks in the person's config (deny an edit, notify) survive any repository."""
+    mine = '[[hooks]]\nevent = "pre_tool"\ncommand = ["my-policy"]\n'
+    (tmp_path / "xdg" / "agent").mkdir(parents=True)
+    (tmp_path / "xdg" / "agent" / "config.toml").write_text(mine)
+    root = make_repo(tmp_path, {".agent.toml": '[[hooks]]\nevent = "post_tool"\ncommand = ["repo-formatter"]\n'})
+    config = load_config(root, None, env_for(tmp_path), trust_repo=True)
+    assert [h["command"] for h in config.hooks] == [["my-policy"], ["repo-formatter"]]
+    untrusted = load_config(root, None, env_for(tmp_path), trust_repo=False)
+    assert [h["command"] for h in untrusted.hooks] == [["my-policy"]]
