@@ -88,8 +88,9 @@ def test_failing_step_offers_feedback_skip_quit_and_skip_reverts(calc_repo):
         child.expect("press one of")
         child.send("s")
         child.expect("skipped")
+        child.expect(r"incomplete \(exit 6\)")
         code = finish(child)
-    assert code == 0
+    assert code == 6  # the only step skipped: incomplete, never done
     # The skipped step's changes are gone, and with no commit the session left no branch or worktree.
     assert git(calc_repo, "branch", "--list", "agent/*") == ""
     worktree = calc_repo / ".agent" / "worktrees"
