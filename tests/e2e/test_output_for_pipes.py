@@ -32,7 +32,7 @@ def test_help_lists_whole_descriptions_and_h_is_help(tmp_path):
     assert proc.returncode == 0 and "…" not in proc.stdout
     squeezed = " ".join(proc.stdout.split())
     assert "Show the resolved model tiers (instant, thinking, pro), their roles, efforts and prices." in squeezed
-    assert "Run several intents (each `agent run --yes --json`, its own session); one result line per task." in squeezed
+    assert "Run many tasks (each `agent run --yes --json`, its own session) locally or on Ray; resumable, one budget." in squeezed
     for args in (["run", "-h"], ["patch", "apply", "-h"]):  # every command: test_every_command_takes_h
         sub = agent(tmp_path, *args)
         assert sub.returncode == 0 and sub.stdout.startswith("Usage: agent " + " ".join(args[:-1])), sub.stderr
