@@ -118,18 +118,48 @@ def _resolve_existing(ov: _Overlay, raw: str, prefix: str, prefer_strip: bool) -
 
 
 def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> None:
+    """Plan one file's change into the overlay, or set fr.error. Four phases, each of which may
+    refuse: what the patch is (_refusal), which files it names (_locate), the new content
+    (_new_content), and the syntax guard; only then is the overlay written (_stage)."""
+    fr.error = _refusal(fp)
+    if fr.error:
+        return
+    located = _locate(ov, fp, fr)
+    if located is None:
+        return
+    src, dst = located
+    if fp.delete_all:  # apply_patch `*** Delete File`: no hunks to check the content against
+        ov.data[src] = None
+        return
+    content = _new_content(ov, fp, fr, src, dst)
+    if content is None:
+        return
+    tf, before_bytes, new_bytes, after_text, changed = content
+    if syntax_check and new_bytes != before_bytes:
+        before_text = tf.text() if before_bytes is not None else None
+        err = new_syntax_error(fr.path, before_text, after_text, changed)
+        if err:
+            fr.error = err
+            return
+    _stage(ov, fp, fr, src, dst, new_bytes)
+
+
+def _refusal(fp: FilePatch) -> str | None:
+    """Why this kind of file patch is refused outright, if it is."""
     if fp.old_path is None and fp.new_path is None:
-        fr.error = _NO_NAME.get(fp.fmt, _NO_NAME["unified"])
-        return
+        return _NO_NAME.get(fp.fmt, _NO_NAME["unified"])
     if fp.binary:
-        fr.error = "refused: binary patches are not supported; only text diffs can be applied"
-        return
+        return "refused: binary patches are not supported; only text diffs can be applied"
     if "120000" in (fp.old_mode, fp.new_mode):
-        fr.error = "refused: symlink changes are not supported"
-        return
+        return "refused: symlink changes are not supported"
     if not fp.hunks and not fp.rename and fp.old_path and fp.new_path and not fp.new_mode:
-        fr.error = "no hunks: expected @@ hunk headers followed by ' ', '-' and '+' lines"
-        return
+        return "no hunks: expected @@ hunk headers followed by ' ', '-' and '+' lines"
+    return None
+
+
+def _locate(ov: _Overlay, fp: FilePatch, fr: FileResult) -> tuple[Path | None, Path | None] | None:
+    """The source and destination files (confined to the root) and fr.action / fr.path; None when
+    the file is missing, the rename target exists or the destination is a directory (fr.error)."""
     prefixed = fp.git or ((fp.old_path or "a/").startswith("a/") and (fp.new_path or "b/").startswith("b/"))
     src = dst = None
     if fp.old_path is not None:
@@ -143,7 +173,7 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
             src = dst  # renamed already: apply the hunks where the file is now
         else:
             fr.error = _missing_file(ov, fp.old_path)
-            return
+            return None
     if src is not None:
         fr.path = ov.rel(dst if dst is not None else src)
         if dst is not None and src != dst:
@@ -156,62 +186,60 @@ def _plan(ov: _Overlay, fp: FilePatch, fr: FileResult, syntax_check: bool) -> No
         fr.action, fr.path = "create", ov.rel(dst)
     if fr.action == "rename" and ov.exists(dst):
         fr.error = f"cannot rename {fr.old_path} to {fr.path}: {fr.path} already exists"
-        return
+        return None
     if dst is not None and dst.is_dir():
         fr.error = f"{fr.path} is a directory"
-        return
+        return None
+    return src, dst
 
-    if fp.delete_all:  # apply_patch `*** Delete File`: no hunks to check the content against
-        ov.data[src] = None
-        return
+
+def _new_content(ov: _Overlay, fp: FilePatch, fr: FileResult, src: Path | None, dst: Path | None):
+    """(text file before, bytes before, bytes after, text after, changed ranges), or None when the
+    plan ends here: refused (fr.error), already applied, or a deletion staged in the overlay."""
     before_bytes = ov.read(src) if src is not None else None
     if before_bytes is None and fr.action == "create" and ov.exists(dst):
-        before_bytes = ov.read(dst)
-        tf = TextFile.decode(before_bytes)
-        new = _new_file_text(fp)
-        if new is not None and tf.text().replace("\r\n", "\n") == new:
-            for h in fr.hunks:
-                h.status, h.line = ALREADY, 1
-            return
-        fr.error = (f"{fr.path} already exists, but the diff creates it (--- /dev/null). To change it, "
-                    f"diff against its current content instead.")
-        return
+        _create_over_existing(ov, fp, fr, dst)
+        return None
     if before_bytes is None:  # create
         text = _new_file_text(fp)
         if text is None:
             return _reject_all(fr, "a new file's hunk can only contain '+' lines")
-        tf = TextFile.from_text("")
-        new_bytes = text.encode("utf-8")
         for h in fr.hunks:
             h.status, h.level, h.line = APPLIED, "exact", 1
-        after_text = text
-        changed = None
-    else:
-        tf = TextFile.decode(before_bytes)
-        after = apply_hunks(tf, fp.hunks, fr)
-        if after is None:
-            return
-        if fr.action == "delete":
-            if after.lines:
-                fr.error = ("the diff deletes the file (+++ /dev/null) but its hunks do not remove all of "
-                            f"it ({len(after.lines)} lines would remain)")
-                return
-            ov.data[src] = None
-            return
-        try:
-            new_bytes = after.encode()
-        except UnicodeEncodeError as e:
-            fr.error = f"the new text cannot be written in the file's encoding ({tf.encoding}): {e.reason}"
-            return
-        after_text = after.text()
-        changed = after.changed
+        return TextFile.from_text(""), None, text.encode("utf-8"), text, None
+    tf = TextFile.decode(before_bytes)
+    after = apply_hunks(tf, fp.hunks, fr)
+    if after is None:
+        return None
+    if fr.action == "delete":
+        if after.lines:
+            fr.error = ("the diff deletes the file (+++ /dev/null) but its hunks do not remove all of "
+                        f"it ({len(after.lines)} lines would remain)")
+            return None
+        ov.data[src] = None
+        return None
+    try:
+        new_bytes = after.encode()
+    except UnicodeEncodeError as e:
+        fr.error = f"the new text cannot be written in the file's encoding ({tf.encoding}): {e.reason}"
+        return None
+    return tf, before_bytes, new_bytes, after.text(), after.changed
 
-    if syntax_check and new_bytes != before_bytes:
-        before_text = tf.text() if before_bytes is not None else None
-        err = new_syntax_error(fr.path, before_text, after_text, changed)
-        if err:
-            fr.error = err
-            return
+
+def _create_over_existing(ov: _Overlay, fp: FilePatch, fr: FileResult, dst: Path) -> None:
+    """A diff that creates a file that exists: already applied when the content is the same, else refused."""
+    tf = TextFile.decode(ov.read(dst))
+    new = _new_file_text(fp)
+    if new is not None and tf.text().replace("\r\n", "\n") == new:
+        for h in fr.hunks:
+            h.status, h.line = ALREADY, 1
+        return
+    fr.error = (f"{fr.path} already exists, but the diff creates it (--- /dev/null). To change it, "
+                f"diff against its current content instead.")
+
+
+def _stage(ov: _Overlay, fp: FilePatch, fr: FileResult, src: Path | None, dst: Path, new_bytes: bytes) -> None:
+    """Write the planned change into the overlay: the new bytes, a rename's removal, the mode."""
     if src is not None and src != dst:
         ov.data[src] = None
         ov.modes.setdefault(dst, ov.mode(src))
