@@ -83,3 +83,19 @@ ADD_DOC = """--- a/calc.py
 +    \"\"\"a minus b\"\"\"
      return a - b
 """
+
+
+# "add sub and mul" in two steps: step 1 fails its first attempt (the failure goes back to the
+# model, which fixes it), step 2 narrows a test run, then passes. Shared by the in-process loop
+# test and the CLI contract test.
+TWO_STEPS = [
+    {"tool_calls": [call("read_file", path="calc.py", start_line=None, end_line=None)], "expect": ["add sub and mul"]},
+    plan_turn("Add sub", "Add mul"),
+    diff_turn(ADD_SUB + TEST_SUB, expect=["step 1 of 2"]),
+    finish_turn("added sub"),
+    diff_turn(FIX_SUB, expect=["assert 8 == 2"]),  # the failure report reached the model
+    finish_turn("fixed sub"),
+    diff_turn(ADD_MUL, expect=["step 2 of 2"]),
+    {"tool_calls": [call("run_tests", args="tests/test_calc.py")]},
+    finish_turn("added mul"),
+]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from agent.core.plan import Decision
 from tests.helpers_calc import (
-    ADD_MUL,
     ADD_SUB,
     CALC,
     CALC_TESTS,
-    FIX_SUB,
     TEST_SUB,
-    call,
+    TWO_STEPS,
     diff_turn,
     finish_turn,
     plan_turn,
@@ -19,17 +17,6 @@ from tests.helpers_git import git, make_repo, snapshot
 
 PROJECT = {"calc.py": CALC, "tests/test_calc.py": CALC_TESTS, "pyproject.toml": "[project]\nname='calc'\nversion='0'\n"}
 
-TWO_STEPS = [
-    {"tool_calls": [call("read_file", path="calc.py", start_line=None, end_line=None)], "expect": ["add sub and mul"]},
-    plan_turn("Add sub", "Add mul"),
-    diff_turn(ADD_SUB + TEST_SUB, expect=["step 1 of 2"]),
-    finish_turn("added sub"),
-    diff_turn(FIX_SUB, expect=["assert 8 == 2"]),  # the failure report reached the model
-    finish_turn("fixed sub"),
-    diff_turn(ADD_MUL, expect=["step 2 of 2"]),
-    {"tool_calls": [call("run_tests", args="tests/test_calc.py")]},
-    finish_turn("added mul"),
-]
 
 
 def test_two_steps_commit_one_commit_each_after_a_failure_goes_back_to_the_model(loop_run, tmp_path):

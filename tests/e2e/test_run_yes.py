@@ -6,7 +6,6 @@ import pytest
 
 from agent.testing.replay import ReplayServer
 from tests.e2e.conftest import (
-    ADD_MUL,
     ADD_SUB,
     FIX_SUB,
     TEST_SUB,
@@ -17,21 +16,11 @@ from tests.e2e.conftest import (
     run_agent,
     user_env,
 )
+from tests.helpers_calc import TWO_STEPS
 from tests.helpers_git import git, snapshot
 
 pytestmark = pytest.mark.slow
 
-TWO_STEPS = [
-    {"tool_calls": [call("read_file", path="calc.py", start_line=None, end_line=None)], "expect": ["add sub and mul"]},
-    plan_turn("Add sub", "Add mul"),
-    diff_turn(ADD_SUB + TEST_SUB, expect=["step 1 of 2"]),
-    finish_turn("added sub"),
-    diff_turn(FIX_SUB, expect=["assert 8 == 2"]),  # the failure report reached the model
-    finish_turn("fixed sub"),
-    diff_turn(ADD_MUL, expect=["step 2 of 2"]),
-    {"tool_calls": [call("run_tests", args="tests/test_calc.py")]},
-    finish_turn("added mul"),
-]
 
 
 def test_full_loop_commits_each_step_and_reports_truthfully(calc_repo):
