@@ -28,6 +28,13 @@ def pytest_configure(config):
     import os
 
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    # A suite started in the background (`cmd &` in a script) inherits SIGINT ignored, and so would
+    # every agent it starts: the Ctrl-C tests could then never see one. Restore the default, which
+    # children inherit as the normal disposition.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _hypothesis_profiles() -> None:
