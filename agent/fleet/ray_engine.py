@@ -87,7 +87,13 @@ class RayEngine:
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                              hint="start one with `ray start --head` (docs/fleets.md)") from None
         control_cls, self._fleet_task = _remote_parts(ray)
-        self._control = control_cls.remote()
+        # The control actor (live costs, the stop flag) lives on the driver's own node: a worker
+        # node lost mid-fleet must not take the fleet's bookkeeping with it (it did, and the
+        # driver crashed with ActorUnavailableError); if the driver's node goes, so does the driver.
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+        self._control = control_cls.options(scheduling_strategy=here).remote()
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.capacity = max(1, min(jobs, cpus) if jobs else cpus)
         self._running: dict[Any, dict[str, Any]] = {}

@@ -110,7 +110,9 @@ def test_the_fleet_budget_reached_starts_no_new_task(cluster, tmp_path):
         for s in servers:
             s.stop()
     assert run.returncode == 1, run.stderr[-2000:]
-    first, *rest = lines_of(run.stdout)
+    lines = lines_of(run.stdout)
+    assert len(lines) == 3, run.stderr[-3000:]
+    first, *rest = lines
     assert (first["status"], first["exit_code"]) == ("budget_exceeded", 5)  # its own limit: what was left
     assert [(r["status"], r.get("not_started")) for r in rest] == [("budget_exceeded", True)] * 2
     assert [s.sessions for s in servers] == [1, 0, 0]  # the others never asked the model anything
