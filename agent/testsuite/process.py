@@ -115,8 +115,8 @@ def kill_group(proc: subprocess.Popen, graceful: bool) -> None:
         _wait_gone(tree, 5.0)
 
 
-def _process_table() -> dict[int, tuple[int, bytes]]:
-    """pid -> (parent pid, state) of every process we can see."""
+def _process_table() -> dict[int, tuple[int, bytes, int]]:
+    """pid -> (parent pid, state, process group) of every process we can see."""
     table = {}
     try:
         entries = os.scandir("/proc")
@@ -130,14 +130,14 @@ def _process_table() -> dict[int, tuple[int, bytes]]:
                 fields = fh.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        table[int(entry.name)] = (int(fields[1]), fields[0])
+        table[int(entry.name)] = (int(fields[1]), fields[0], int(fields[2]))
     return table
 
 
 def _descendants(pid: int) -> list[int]:
     table = _process_table()
     children: dict[int, list[int]] = {}
-    for child, (parent, _state) in table.items():
+    for child, (parent, _state, _group) in table.items():
         children.setdefault(parent, []).append(child)
     out, todo = [], list(children.get(pid, []))
     while todo:
@@ -174,15 +174,5 @@ def _group_alive(proc: subprocess.Popen) -> bool:
         return False
     if not os.path.isdir("/proc/self"):
         return True
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        # Orphaned children of the killed leader may linger as zombies when PID 1 doesn't reap.
-        if int(fields[2]) == proc.pid and fields[0] != b"Z":
-            return True
-    return False
+    # Orphaned children of the killed leader may linger as zombies when PID 1 doesn't reap.
+    return any(group == proc.pid and state != b"Z" for _, state, group in _process_table().values())

@@ -77,15 +77,7 @@ def pytest_report(output: str) -> str:
         parts = [ln for ln in lines if _SUMMARY_ID.match(ln)]
     if not parts:
         return ""
-    text = ""
-    for i, part in enumerate(parts):
-        if len(text) + len(part) + 1 > REPORT_CHARS:
-            rest = len(parts) - i
-            text += (f"[{rest} more failure{'s' if rest > 1 else ''} not shown; run_tests with a test id "
-                     "or file to see them]\n")
-            break
-        text += part + "\n"
-    return text.rstrip("\n") or parts[0][:REPORT_CHARS]
+    return join_capped(parts)
 
 
 def _block_report(title: str, body: list[str], ids: list[str]) -> str:
@@ -146,6 +138,11 @@ def cases_report(cases, pytest_like: bool) -> str:
                              + ([f"  at {case.location}"] if case.location and case.location != case.id else [])
                              + ["  " + ln.rstrip() for ln in shown])
         parts.append(part)
+    return join_capped(parts)
+
+
+def join_capped(parts: list[str]) -> str:
+    """The failure parts, one after another, up to REPORT_CHARS; a line says how many were left out."""
     text = ""
     for i, part in enumerate(parts):
         if len(text) + len(part) + 1 > REPORT_CHARS:
